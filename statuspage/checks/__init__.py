@@ -1,0 +1,65 @@
+"""Check types, one module each, found through `RUNNERS`.
+
+Every runner takes its spec and a `CheckContext` and returns a
+`CheckResult`; none raises (see `run_check`, which also guards against a
+runner that breaks that promise).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from statuspage.checks.base import CheckResult, CheckSpec
+from statuspage.checks.http import HttpCheck, run_http_check
+from statuspage.checks.prometheus import PrometheusCheck, run_prometheus_check
+from statuspage.clock import Clock
+from statuspage.domain import ComponentStatus
+
+log = logging.getLogger(__name__)
+
+# The union the config parses, told apart by `type`.
+CheckConfig = Annotated[HttpCheck | PrometheusCheck, Field(discriminator="type")]
+CHECK_TYPES = ("http", "prometheus")
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a running check may use besides its own spec."""
+
+    now: Clock
+    prometheus_url: str | None = None
+    prometheus_headers: dict[str, str] = field(default_factory=dict)
+
+
+def _run_http(spec: Any, ctx: CheckContext) -> CheckResult:
+    return run_http_check(spec, ctx.now)
+
+
+def _run_prometheus(spec: Any, ctx: CheckContext) -> CheckResult:
+    if not ctx.prometheus_url:
+        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, "Prometheus: no prometheus.url set")
+    return run_prometheus_check(spec, ctx.prometheus_url, ctx.now, ctx.prometheus_headers)
+
+
+RUNNERS: dict[str, Callable[[Any, CheckContext], CheckResult]] = {
+    "http": _run_http,
+    "prometheus": _run_prometheus,
+}
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
+    """Run any check. A bug in a runner becomes an `unknown` result, not a crash."""
+    runner = RUNNERS[spec.type]  # type: ignore[attr-defined]
+    try:
+        return runner(spec, ctx)
+    except Exception as exc:
+        log.exception("check runner failed", extra={"check": spec.name})
+        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, f"internal error: {type(exc).__name__}")
+
+
+__all__ = ["CHECK_TYPES", "CheckConfig", "CheckContext", "CheckResult", "run_check"]
