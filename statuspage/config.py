@@ -20,10 +20,9 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from statuspage.checks import CHECK_TYPES, CheckConfig
-from statuspage.checks.base import CheckSpec, StrictModel
+from statuspage.checks.base import MAX_TIMEOUT, CheckSpec, StrictModel
 from statuspage.durations import Duration, format_duration, parse_duration
 
-MAX_TIMEOUT = timedelta(seconds=60)
 MIN_INTERVAL = timedelta(seconds=1)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -55,7 +54,9 @@ class Site(StrictModel):
         try:
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{name!r} is not a known time zone (e.g. UTC, Europe/Berlin)") from exc
+            raise ValueError(
+                f"{name!r} is not a known time zone (e.g. UTC, Europe/Berlin)"
+            ) from exc
         return name
 
     @property
@@ -85,6 +86,14 @@ class Storage(StrictModel):
 class Defaults(StrictModel):
     interval: Duration = Field(default_factory=lambda: parse_duration("30s"))
     timeout: Duration = Field(default_factory=lambda: parse_duration("10s"))
+
+    @field_validator("timeout")
+    @classmethod
+    def _bounded_timeout(cls, timeout: timedelta) -> timedelta:
+        if timeout > MAX_TIMEOUT:
+            raise ValueError(f"must be at most {int(MAX_TIMEOUT.total_seconds())}s")
+        return timeout
+
     confirm_down: int = Field(default=2, ge=1, le=100)
     confirm_up: int = Field(default=2, ge=1, le=100)
     stale_after: int = Field(default=3, ge=1, le=100)
@@ -192,14 +201,17 @@ def _cross_check(
             seen_checks.add(check.slug)
             interval, timeout = check.effective_interval(), check.effective_timeout()
             if interval < MIN_INTERVAL:
-                problems.append((f"{at}.interval", f"must be at least {format_duration(MIN_INTERVAL)}"))
-            if timeout > MAX_TIMEOUT:
-                problems.append((f"{at}.timeout", f"must be at most {MAX_TIMEOUT.seconds}s"))
-            elif timeout >= interval:
                 problems.append(
-                    (f"{at}.timeout", f"must be shorter than the interval ({format_duration(interval)})")
+                    (f"{at}.interval", f"must be at least {format_duration(MIN_INTERVAL)}")
                 )
-            if check.type == "prometheus" and not has_prometheus:  # type: ignore[attr-defined]
+            if timeout >= interval and timeout <= MAX_TIMEOUT:
+                problems.append(
+                    (
+                        f"{at}.timeout",
+                        f"must be shorter than the interval ({format_duration(interval)})",
+                    )
+                )
+            if check.type == "prometheus" and not has_prometheus:
                 problems.append((f"{at}.type", "a prometheus check needs prometheus.url to be set"))
     return problems
 
@@ -231,15 +243,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A YAML loader that refuses a key given twice (PyYAML keeps the last)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} is given twice", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
+        mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
 
@@ -292,14 +306,18 @@ def format_loc(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif isinstance(previous, int) and part in CHECK_TYPES:
-            pass
-        elif part.startswith("function-") or part.startswith("tagged-union"):
-            pass
-        else:
+        elif not _is_union_tag(part, previous):
             text = _join(text, part)
         previous = part
     return text
+
+
+def _is_union_tag(part: str, previous: int | str | None) -> bool:
+    """pydantic puts the chosen union member (`http`) or a validator's name
+    into the location; a person's path has neither."""
+    if isinstance(previous, int) and part in CHECK_TYPES:
+        return True
+    return part.startswith(("function-", "tagged-union"))
 
 
 def _reason(error: Any) -> str:
@@ -309,7 +327,9 @@ def _reason(error: Any) -> str:
     if kind == "extra_forbidden":
         return "is not a known key"
     if kind == "union_tag_invalid":
-        return f"unknown check type {error['input'].get('type')!r} (known: {', '.join(CHECK_TYPES)})"
+        return (
+            f"unknown check type {error['input'].get('type')!r} (known: {', '.join(CHECK_TYPES)})"
+        )
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == ID_PATTERN:
         return "must be lowercase letters, digits, - and _, starting with a letter or digit"
     if kind == "union_tag_not_found":
@@ -317,13 +337,20 @@ def _reason(error: Any) -> str:
     return str(message).removeprefix("Value error, ")
 
 
-def parse_config(data: Any, source: str = "statuspage.yaml", env: dict[str, str] | None = None, base_dir: Path | None = None) -> Config:
+def parse_config(
+    data: Any,
+    source: str = "statuspage.yaml",
+    env: dict[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> Config:
     """Validate an already-parsed YAML document. Raises ConfigError."""
     env = dict(os.environ) if env is None else env
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}: the file must hold a mapping (key: value), not {type(data).__name__}"])
+        raise ConfigError(
+            [f"{source}: the file must hold a mapping (key: value), not {type(data).__name__}"]
+        )
     problems: list[tuple[str, str]] = []
     secrets: set[str] = set()
     data = expand_env(data, "", env, problems, secrets)
@@ -332,11 +359,19 @@ def parse_config(data: Any, source: str = "statuspage.yaml", env: dict[str, str]
         config = Config.model_validate(data)
         components = list(enumerate(config.components))
     except ValidationError as exc:
-        problems.extend((format_loc(e["loc"]), _reason(e)) for e in exc.errors())
+        # A missing variable already explains why its value is wrong.
+        env_paths = {path for path, _ in problems}
+        problems.extend(
+            (format_loc(e["loc"]), _reason(e))
+            for e in exc.errors()
+            if format_loc(e["loc"]) not in env_paths
+        )
         components = _components_that_validate(data)
     problems.extend(_cross_check(components, has_prometheus=bool(data.get("prometheus"))))
     if problems:
-        raise ConfigError([f"{source}: {path or '(top level)'}: {reason}" for path, reason in problems])
+        raise ConfigError(
+            [f"{source}: {path or '(top level)'}: {reason}" for path, reason in problems]
+        )
     assert config is not None
     config._base_dir = base_dir or Path.cwd()
     config._secrets = frozenset(secrets)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from statuspage.domain import ComponentStatus
 from statuspage.durations import Duration
@@ -44,6 +44,9 @@ class CheckResult:
         return self.status is not ComponentStatus.UNKNOWN
 
 
+# A check that needs longer than this is a hung check, whatever it watches.
+MAX_TIMEOUT = timedelta(seconds=60)
+
 FailureStatus = Literal["degraded_performance", "partial_outage", "major_outage"]
 
 
@@ -66,6 +69,13 @@ class CheckSpec(StrictModel):
     # What a failed run means for the component: a check of a side feature
     # may say partial_outage instead of the default major_outage.
     failure_status: FailureStatus = "major_outage"
+
+    @field_validator("timeout")
+    @classmethod
+    def _bounded_timeout(cls, timeout: timedelta | None) -> timedelta | None:
+        if timeout is not None and timeout > MAX_TIMEOUT:
+            raise ValueError(f"must be at most {int(MAX_TIMEOUT.total_seconds())}s")
+        return timeout
 
     @property
     def slug(self) -> str:

@@ -1,0 +1,212 @@
+"""The `statuspage` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from statuspage import __version__
+from statuspage.checks import CheckContext
+from statuspage.checks.base import CheckResult
+from statuspage.clock import utc_now
+from statuspage.config import Config, ConfigError, load_config
+from statuspage.domain import ComponentStatus, worst_status
+from statuspage.monitor import watched_checks
+from statuspage.scheduler import DEADLINE_GRACE, run_with_deadline
+from statuspage.starter import STARTER_CONFIG
+
+EXIT_NOT_OPERATIONAL = 1
+EXIT_BAD_CONFIG = 2
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="statuspage.yaml",
+    show_default=True,
+    help="The YAML config file.",
+)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # One line per request is noise next to the status changes that matter.
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # httpx logs every request with its URL, which may carry a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def load_or_exit(path: Path) -> Config:
+    """Load the config, or print every problem and exit with status 2."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        bad_config(exc)
+
+
+def bad_config(exc: ConfigError) -> NoReturn:
+    for line in exc.errors:
+        click.echo(line, err=True)
+    count = len(exc.errors)
+    click.echo(
+        f"{count} problem{'s' if count != 1 else ''} in the config; nothing was started.", err=True
+    )
+    sys.exit(EXIT_BAD_CONFIG)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="statuspage")
+def main() -> None:
+    """A self-hosted, automated public status page."""
+
+
+@main.command()
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="statuspage.yaml",
+    show_default=True,
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: Path, force: bool) -> None:
+    """Write a commented starter config."""
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit it, then: statuspage run --config {path}")
+
+
+@main.command()
+@config_option
+@click.option("--host", default=None, help="Address to listen on (default: server.host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: server.port).")
+def run(config_path: Path, host: str | None, port: int | None) -> None:
+    """Run the web page and the scheduler in one process."""
+    from statuspage.runtime import serve, start_services
+
+    setup_logging()
+    config = load_or_exit(config_path)
+    services = start_services(config)
+    serve(
+        services,
+        host or config.server.host,
+        port or config.server.port,
+        on_ready=lambda url: click.echo(f"statuspage is serving {url}", err=True),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path: Path) -> None:
+    """Apply pending database migrations."""
+    from statuspage.store import Store
+
+    config = load_or_exit(config_path)
+    store = Store(config.database_url())
+    store.upgrade()
+    click.echo("database is up to date")
+
+
+@main.command()
+@config_option
+@click.option("--component", "components", multiple=True, help="Only this component (repeatable).")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def check(config_path: Path, components: tuple[str, ...], output: str) -> None:
+    """Run every check once; exit 1 unless all components are operational.
+
+    Use it as a deploy gate: `statuspage check --config FILE && echo ok`.
+    """
+    config = load_or_exit(config_path)
+    unknown = [c for c in components if config.component(c) is None]
+    if unknown:
+        raise click.UsageError(f"no component {', '.join(map(repr, unknown))} in {config_path}")
+    report = run_all_checks(config, set(components) or None)
+    if output == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(format_table(report))
+    if not all(c["status"] == ComponentStatus.OPERATIONAL for c in report["components"]):
+        sys.exit(EXIT_NOT_OPERATIONAL)
+
+
+def run_all_checks(config: Config, only: set[str] | None) -> dict[str, Any]:
+    """Every check once, in parallel, each under its deadline."""
+    ctx = CheckContext(
+        now=utc_now,
+        prometheus_url=config.prometheus.url if config.prometheus else None,
+        prometheus_headers=dict(config.prometheus.headers) if config.prometheus else {},
+    )
+    watched = [w for w in watched_checks(config) if only is None or w.component_id in only]
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(watched)))) as pool:
+        results = list(
+            pool.map(
+                lambda w: run_with_deadline(w, ctx, w.spec.effective_timeout() + DEADLINE_GRACE),
+                watched,
+            )
+        )
+    by_component: dict[str, list[tuple[str, CheckResult]]] = {}
+    for w, result in zip(watched, results, strict=True):
+        by_component.setdefault(w.component_id, []).append((w.name, result))
+    report = []
+    for component in config.components:
+        if only is not None and component.id not in only:
+            continue
+        checks = by_component.get(component.id, [])
+        worst = worst_status(r.status for _, r in checks)
+        status = (
+            worst
+            if worst is not None
+            else (ComponentStatus.UNKNOWN if checks else ComponentStatus.OPERATIONAL)
+        )
+        failing = [
+            f"{name}: {r.reason}"
+            for name, r in checks
+            if r.status is not ComponentStatus.OPERATIONAL
+        ]
+        report.append(
+            {
+                "id": component.id,
+                "name": component.name,
+                "status": status.value,
+                "reason": "; ".join(failing) if failing else "all checks pass",
+                "checks": [
+                    {
+                        "name": name,
+                        "status": r.status.value,
+                        "reason": r.reason,
+                        "latency_ms": r.latency_ms,
+                    }
+                    for name, r in checks
+                ],
+            }
+        )
+    return {"components": report}
+
+
+def format_table(report: dict[str, Any]) -> str:
+    rows = [(c["id"], c["status"], c["reason"]) for c in report["components"]]
+    header = ("COMPONENT", "STATUS", "REASON")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(2)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,216 @@
+"""The monitor: feeds check results through the state engine into the store.
+
+This is the I/O edge around the pure rules in `state.py` and `uptime.py`:
+each result, the check state it moves, the component transition that
+follows and the rollups it touches are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection
+
+from statuspage.checks.base import CheckResult, CheckSpec
+from statuspage.clock import Clock
+from statuspage.config import Config
+from statuspage.domain import ComponentStatus
+from statuspage.state import (
+    CheckState,
+    Policy,
+    component_change_time,
+    derive_check_state,
+    derive_component_state,
+    initial_state,
+)
+from statuspage.store import CheckRow, Store
+from statuspage.uptime import Transition, day_bounds, local_day, rollup_days
+
+log = logging.getLogger(__name__)
+
+RESTART_REASON = "statuspage (re)started: waiting for the first check result"
+SCHEDULER_HEARTBEAT = "scheduler"
+
+
+@dataclass(frozen=True)
+class WatchedCheck:
+    id: str
+    name: str
+    component_id: str
+    spec: CheckSpec
+    policy: Policy
+
+
+def watched_checks(config: Config) -> list[WatchedCheck]:
+    return [
+        WatchedCheck(
+            id=check_id,
+            name=spec.name,
+            component_id=component.id,
+            spec=spec,
+            policy=Policy(
+                interval=spec.effective_interval(),
+                confirm_down=spec.confirm_down or 1,
+                confirm_up=spec.confirm_up or 1,
+                stale_after=spec.stale_after or 1,
+            ),
+        )
+        for component, spec, check_id in config.checks()
+    ]
+
+
+def component_rows(config: Config) -> list[dict[str, object]]:
+    """The config's components as the store's `sync_components` takes them."""
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "description": c.description,
+            "group_name": c.group,
+            "checks": [
+                {
+                    "id": check_id,
+                    "name": spec.name,
+                    "type": spec.type,  # type: ignore[attr-defined]
+                    "interval_s": spec.effective_interval().total_seconds(),
+                }
+                for component, spec, check_id in config.checks()
+                if component.id == c.id
+            ],
+        }
+        for c in config.components
+    ]
+
+
+class Monitor:
+    """Owns the live state of every check in this (scheduler) process."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.tz = config.site.tz
+        self.checks = {w.id: w for w in watched_checks(config)}
+        self._by_component: dict[str, list[WatchedCheck]] = {c.id: [] for c in config.components}
+        for w in self.checks.values():
+            self._by_component[w.component_id].append(w)
+        self._locks = {cid: threading.Lock() for cid in self._by_component}
+        self._states: dict[str, CheckState] = {}
+        self.started_at: datetime | None = None
+
+    # --- start ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Sync the config into the store and start every check from
+        `unknown`: after a restart nothing is known until checks report."""
+        now = self.clock()
+        self.started_at = now
+        with self.store.transaction() as conn:
+            self.store.sync_components(conn, component_rows(self.config), now)
+            previous = {row.id: row for row in self.store.checks(conn=conn)}
+            for cid, watched in self._by_component.items():
+                went_dark = self._went_dark_at(watched, previous, now)
+                for w in watched:
+                    self._states[w.id] = initial_state(now, RESTART_REASON)
+                    self.store.set_check_state(conn, w.id, self._states[w.id])
+                self._apply_component(conn, cid, now, fallback_at=went_dark, changed=[])
+        self.refresh_rollups()
+
+    def _went_dark_at(
+        self, watched: Sequence[WatchedCheck], previous: Mapping[str, CheckRow], now: datetime
+    ) -> datetime:
+        """When the data of a component stopped, by the stale rule: the
+        last check to go stale, or now if the data was fresh up to now."""
+        deadlines = []
+        for w in watched:
+            row = previous.get(w.id)
+            last = row.state.last_data_at if row is not None else None
+            if last is not None:
+                deadlines.append(min(now, last + w.policy.stale_window))
+        return max(deadlines, default=now)
+
+    # --- results ---------------------------------------------------------
+
+    def record(self, check_id: str, result: CheckResult) -> CheckState:
+        """Store one result and everything it changes, in one transaction."""
+        watched = self.checks[check_id]
+        with self._locks[watched.component_id], self.store.transaction() as conn:
+            self.store.insert_result(conn, check_id, result)
+            return self._evaluate(conn, watched, self.clock())
+
+    def reevaluate(self) -> None:
+        """Look again at every check whose state may change with time alone
+        (it went stale); called on a short tick."""
+        now = self.clock()
+        for watched in self.checks.values():
+            state = self._states.get(watched.id)
+            if state is None or state.next_change_at is None or state.next_change_at > now:
+                continue
+            with self._locks[watched.component_id], self.store.transaction() as conn:
+                self._evaluate(conn, watched, now)
+
+    def _evaluate(self, conn: Connection, watched: WatchedCheck, now: datetime) -> CheckState:
+        previous = self._states[watched.id]
+        recent = self.store.recent_results(
+            conn, watched.id, limit=watched.policy.window + 1, since=self.started_at
+        )
+        state = derive_check_state(previous, recent, watched.policy, now)
+        if state != previous:
+            self._states[watched.id] = state
+            self.store.set_check_state(conn, watched.id, state)
+            changed = [state] if state.status is not previous.status else []
+            self._apply_component(conn, watched.component_id, now, fallback_at=now, changed=changed)
+        return state
+
+    def _apply_component(
+        self, conn: Connection, component_id: str, now: datetime, fallback_at: datetime, changed: list[CheckState]
+    ) -> None:
+        checks = [(w.name, self._states[w.id]) for w in self._by_component[component_id]]
+        derived = derive_component_state(checks)
+        current = next(c for c in self.store.components(conn) if c.id == component_id)
+        if derived.status is current.status:
+            if derived.reason != current.status_reason:
+                self.store.set_component_status(conn, component_id, current.status, current.status_since, derived.reason)
+            return
+        at = component_change_time(changed, fallback_at, not_before=current.status_since)
+        transition = Transition(at=at, old=current.status, new=derived.status, reason=derived.reason)
+        self.store.insert_transition(conn, component_id, transition, recorded_at=now)
+        self.store.set_component_status(conn, component_id, derived.status, at, derived.reason)
+        log.info(
+            "component %s: %s -> %s (%s)", component_id, current.status.value, derived.status.value, derived.reason,
+            extra={"component": component_id},
+        )
+        self._rollup(conn, component_id, local_day(at, self.tz), now)
+
+    # --- rollups ---------------------------------------------------------
+
+    def refresh_rollups(self, days: int = 1) -> None:
+        """Bring the last `days` daily rollups of every component up to now."""
+        now = self.clock()
+        first = local_day(now, self.tz) - timedelta(days=days - 1)
+        for cid in self._by_component:
+            with self._locks[cid], self.store.transaction() as conn:
+                self._rollup(conn, cid, first, now)
+
+    def _rollup(self, conn: Connection, component_id: str, first_day: date, now: datetime) -> None:
+        start, _ = day_bounds(first_day, self.tz)
+        transitions = self.store.transitions(component_id, since=start, conn=conn)
+        rollups = rollup_days(transitions, first_day, local_day(now, self.tz), now, self.tz)
+        self.store.upsert_rollups(conn, component_id, rollups, now)
+
+    # --- introspection ---------------------------------------------------
+
+    def state(self, check_id: str) -> CheckState:
+        return self._states[check_id]
+
+    def component_status(self, component_id: str) -> ComponentStatus:
+        component = self.store.component(component_id)
+        assert component is not None
+        return component.status
+
+    def beat(self) -> None:
+        self.store.beat(SCHEDULER_HEARTBEAT, self.clock())

@@ -1,0 +1,434 @@
+"""The store: one object, handed around by the app factory, that owns the
+database engine and the queries. SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+
+from statuspage.checks.base import CheckResult
+from statuspage.domain import ComponentStatus
+from statuspage.state import CheckState
+from statuspage.store import tables as t
+from statuspage.uptime import DayRollup, Transition
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+ROLLUP_COLUMNS = {status: f"{status.value}_s" for status in ComponentStatus}
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    id: str
+    name: str
+    description: str
+    group_name: str | None
+    position: int
+    status: ComponentStatus
+    status_since: datetime
+    status_reason: str
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    id: str
+    component_id: str
+    name: str
+    type: str
+    interval_s: float
+    state: CheckState
+    last_result_at: datetime | None
+    last_result_status: ComponentStatus | None
+    last_result_reason: str | None
+    last_latency_ms: float | None
+    last_value: float | None
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine with the settings each backend needs to be safe.
+
+    SQLite: WAL (readers do not block the writer), foreign keys on, a busy
+    timeout so a brief lock waits instead of failing, synchronous=NORMAL
+    (safe with WAL: a power cut may lose the last commits, never corrupt).
+    """
+    parsed = make_url(url)
+    if parsed.drivername.startswith("postgresql") and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Store:
+    """Queries and writes. Methods that write take a connection from
+    `transaction()` so one change (a result, the state it moved, the
+    transition it caused) commits together or not at all."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- schema --------------------------------------------------------
+
+    def _alembic(self, conn: Connection) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self) -> None:
+        """Apply pending migrations (forward only)."""
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic(conn), "head")
+
+    def pending_migrations(self) -> bool:
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            head = ScriptDirectory.from_config(self._alembic(conn)).get_current_head()
+        return current != head
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # --- components and checks -----------------------------------------
+
+    def sync_components(self, conn: Connection, components: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Make the components and checks tables match the config.
+
+        `components` holds dicts with id, name, description, group_name and
+        checks (dicts with id, name, type, interval_s). New rows start
+        `unknown`; removed ones are kept (their history stays) but inactive.
+        """
+        existing = {row.id for row in conn.execute(select(t.components.c.id))}
+        existing_checks = {row.id for row in conn.execute(select(t.checks.c.id))}
+        conn.execute(update(t.components).values(active=False))
+        conn.execute(update(t.checks).values(active=False))
+        for position, c in enumerate(components):
+            values = {
+                "name": c["name"],
+                "description": c["description"],
+                "group_name": c["group_name"],
+                "position": position,
+                "active": True,
+            }
+            if c["id"] in existing:
+                conn.execute(update(t.components).where(t.components.c.id == c["id"]).values(**values))
+            else:
+                conn.execute(
+                    insert(t.components).values(
+                        id=c["id"],
+                        status=ComponentStatus.UNKNOWN.value,
+                        status_since=now,
+                        status_reason="waiting for the first check result",
+                        **values,
+                    )
+                )
+            for check_position, k in enumerate(c["checks"]):
+                check_values = {
+                    "component_id": c["id"],
+                    "name": k["name"],
+                    "type": k["type"],
+                    "interval_s": k["interval_s"],
+                    "position": check_position,
+                    "active": True,
+                }
+                if k["id"] in existing_checks:
+                    conn.execute(update(t.checks).where(t.checks.c.id == k["id"]).values(**check_values))
+                else:
+                    conn.execute(
+                        insert(t.checks).values(
+                            id=k["id"],
+                            status=ComponentStatus.UNKNOWN.value,
+                            since=now,
+                            reason="waiting for the first check result",
+                            **check_values,
+                        )
+                    )
+
+    def components(self, conn: Connection | None = None) -> list[ComponentRow]:
+        query = select(t.components).where(t.components.c.active).order_by(t.components.c.position)
+        with self._reader(conn) as c:
+            return [_component_row(r) for r in c.execute(query)]
+
+    def component(self, component_id: str) -> ComponentRow | None:
+        query = select(t.components).where(
+            t.components.c.active, t.components.c.id == component_id
+        )
+        with self._reader(None) as c:
+            row = c.execute(query).first()
+        return _component_row(row) if row else None
+
+    def checks(self, component_id: str | None = None, conn: Connection | None = None) -> list[CheckRow]:
+        query = select(t.checks).where(t.checks.c.active)
+        if component_id is not None:
+            query = query.where(t.checks.c.component_id == component_id)
+        query = query.order_by(t.checks.c.component_id, t.checks.c.position)
+        with self._reader(conn) as c:
+            return [_check_row(r) for r in c.execute(query)]
+
+    def set_component_status(
+        self, conn: Connection, component_id: str, status: ComponentStatus, since: datetime, reason: str
+    ) -> None:
+        conn.execute(
+            update(t.components)
+            .where(t.components.c.id == component_id)
+            .values(status=status.value, status_since=since, status_reason=reason)
+        )
+
+    def set_check_state(self, conn: Connection, check_id: str, state: CheckState) -> None:
+        conn.execute(
+            update(t.checks)
+            .where(t.checks.c.id == check_id)
+            .values(
+                status=state.status.value,
+                since=state.since,
+                reason=state.reason,
+                last_data_at=state.last_data_at,
+                next_change_at=state.next_change_at,
+            )
+        )
+
+    # --- results -------------------------------------------------------
+
+    def insert_result(self, conn: Connection, check_id: str, result: CheckResult) -> None:
+        conn.execute(
+            insert(t.check_results).values(
+                check_id=check_id,
+                at=result.at,
+                status=result.status.value,
+                reason=result.reason,
+                latency_ms=result.latency_ms,
+                value=result.value,
+            )
+        )
+        conn.execute(
+            update(t.checks)
+            .where(t.checks.c.id == check_id)
+            .values(
+                last_result_at=result.at,
+                last_result_status=result.status.value,
+                last_result_reason=result.reason,
+                last_latency_ms=result.latency_ms,
+                last_value=result.value,
+            )
+        )
+
+    def recent_results(
+        self, conn: Connection, check_id: str, limit: int, since: datetime | None = None
+    ) -> list[CheckResult]:
+        """The newest `limit` results of a check, oldest first."""
+        query = select(t.check_results).where(t.check_results.c.check_id == check_id)
+        if since is not None:
+            query = query.where(t.check_results.c.at >= since)
+        query = query.order_by(t.check_results.c.at.desc(), t.check_results.c.id.desc()).limit(limit)
+        rows = list(conn.execute(query))
+        return [_result(r) for r in reversed(rows)]
+
+    def results_between(self, check_id: str, start: datetime, end: datetime) -> list[CheckResult]:
+        query = (
+            select(t.check_results)
+            .where(
+                t.check_results.c.check_id == check_id,
+                t.check_results.c.at >= start,
+                t.check_results.c.at < end,
+            )
+            .order_by(t.check_results.c.at)
+        )
+        with self._reader(None) as c:
+            return [_result(r) for r in c.execute(query)]
+
+    # --- transitions and rollups --------------------------------------
+
+    def insert_transition(
+        self, conn: Connection, component_id: str, transition: Transition, recorded_at: datetime
+    ) -> None:
+        conn.execute(
+            insert(t.transitions).values(
+                component_id=component_id,
+                at=transition.at,
+                old_status=transition.old.value if transition.old else None,
+                new_status=transition.new.value,
+                reason=transition.reason,
+                recorded_at=recorded_at,
+            )
+        )
+
+    def transitions(
+        self, component_id: str, since: datetime | None = None, limit: int | None = None,
+        conn: Connection | None = None, newest_first: bool = False,
+    ) -> list[Transition]:
+        """Transitions of a component; with `since`, also the last one before
+        it (it gives the status at `since`)."""
+        tr = t.transitions
+        query = select(tr).where(tr.c.component_id == component_id)
+        with self._reader(conn) as c:
+            if since is not None:
+                before = c.execute(
+                    query.where(tr.c.at < since).order_by(tr.c.at.desc(), tr.c.id.desc()).limit(1)
+                ).first()
+                rows = list(c.execute(query.where(tr.c.at >= since).order_by(tr.c.at, tr.c.id)))
+                if before is not None:
+                    rows.insert(0, before)
+            else:
+                order = (tr.c.at.desc(), tr.c.id.desc()) if newest_first else (tr.c.at, tr.c.id)
+                q = query.order_by(*order)
+                if limit:
+                    q = q.limit(limit)
+                rows = list(c.execute(q))
+        return [_transition(r) for r in rows]
+
+    def upsert_rollups(self, conn: Connection, component_id: str, rollups: Sequence[DayRollup], now: datetime) -> None:
+        for rollup in rollups:
+            values = {col: rollup.seconds.get(status, 0.0) for status, col in ROLLUP_COLUMNS.items()}
+            changed = conn.execute(
+                update(t.daily_rollups)
+                .where(t.daily_rollups.c.component_id == component_id, t.daily_rollups.c.day == rollup.day)
+                .values(updated_at=now, **values)
+            ).rowcount
+            if not changed:
+                conn.execute(
+                    insert(t.daily_rollups).values(
+                        component_id=component_id, day=rollup.day, updated_at=now, **values
+                    )
+                )
+
+    def rollups(self, component_ids: Sequence[str], first_day: date, last_day: date) -> dict[str, list[DayRollup]]:
+        r = t.daily_rollups
+        query = select(r).where(
+            r.c.component_id.in_(component_ids), r.c.day >= first_day, r.c.day <= last_day
+        ).order_by(r.c.day)
+        result: dict[str, list[DayRollup]] = {cid: [] for cid in component_ids}
+        with self._reader(None) as c:
+            for row in c.execute(query):
+                seconds = {s: getattr(row, col) for s, col in ROLLUP_COLUMNS.items() if getattr(row, col)}
+                result[row.component_id].append(DayRollup(row.day, seconds))
+        return result
+
+    # --- scheduler bookkeeping -----------------------------------------
+
+    def beat(self, name: str, at: datetime, detail: str = "") -> None:
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(t.heartbeats).where(t.heartbeats.c.name == name).values(at=at, detail=detail)
+            ).rowcount
+            if not changed:
+                conn.execute(insert(t.heartbeats).values(name=name, at=at, detail=detail))
+
+    def heartbeat(self, name: str) -> datetime | None:
+        with self._reader(None) as c:
+            return c.execute(select(t.heartbeats.c.at).where(t.heartbeats.c.name == name)).scalar()
+
+    def record_missed_run(self, check_id: str, scheduled_at: datetime, recorded_at: datetime, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.missed_runs).values(
+                    check_id=check_id, scheduled_at=scheduled_at, recorded_at=recorded_at, reason=reason
+                )
+            )
+
+    def missed_runs(self, check_id: str | None = None) -> int:
+        query = select(func.count()).select_from(t.missed_runs)
+        if check_id is not None:
+            query = query.where(t.missed_runs.c.check_id == check_id)
+        with self._reader(None) as c:
+            return int(c.execute(query).scalar() or 0)
+
+    @contextlib.contextmanager
+    def _reader(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as c:
+                yield c
+
+
+def _component_row(r: Any) -> ComponentRow:
+    return ComponentRow(
+        id=r.id,
+        name=r.name,
+        description=r.description,
+        group_name=r.group_name,
+        position=r.position,
+        status=ComponentStatus(r.status),
+        status_since=r.status_since,
+        status_reason=r.status_reason,
+    )
+
+
+def _check_row(r: Any) -> CheckRow:
+    return CheckRow(
+        id=r.id,
+        component_id=r.component_id,
+        name=r.name,
+        type=r.type,
+        interval_s=r.interval_s,
+        state=CheckState(
+            status=ComponentStatus(r.status),
+            since=r.since,
+            reason=r.reason,
+            last_data_at=r.last_data_at,
+            next_change_at=r.next_change_at,
+        ),
+        last_result_at=r.last_result_at,
+        last_result_status=ComponentStatus(r.last_result_status) if r.last_result_status else None,
+        last_result_reason=r.last_result_reason,
+        last_latency_ms=r.last_latency_ms,
+        last_value=r.last_value,
+    )
+
+
+def _result(r: Any) -> CheckResult:
+    return CheckResult(
+        at=r.at, status=ComponentStatus(r.status), reason=r.reason, latency_ms=r.latency_ms, value=r.value
+    )
+
+
+def _transition(r: Any) -> Transition:
+    return Transition(
+        at=r.at,
+        old=ComponentStatus(r.old_status) if r.old_status else None,
+        new=ComponentStatus(r.new_status),
+        reason=r.reason,
+    )

@@ -1,0 +1,160 @@
+"""The schema. Alembic migrations in `migrations/` create it; a test checks
+that the migrations and these tables agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend
+    (SQLite has no time zones and hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Autoincrementing 64-bit ids; SQLite only autoincrements INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+components = Table(
+    "components",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("group_name", String(200)),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    # The current status: the read model the pages use.
+    Column("status", String(32), nullable=False),
+    Column("status_since", UTCDateTime, nullable=False),
+    Column("status_reason", Text, nullable=False, default=""),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", String(140), primary_key=True),
+    Column("component_id", String(64), ForeignKey("components.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("interval_s", Float, nullable=False),
+    # The confirmed state from the state engine.
+    Column("status", String(32), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("last_data_at", UTCDateTime),
+    Column("next_change_at", UTCDateTime),
+    # The newest raw result, whatever it said.
+    Column("last_result_at", UTCDateTime),
+    Column("last_result_status", String(32)),
+    Column("last_result_reason", Text),
+    Column("last_latency_ms", Float),
+    Column("last_value", Float),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("check_id", String(140), ForeignKey("checks.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("latency_ms", Float),
+    Column("value", Float),
+    Index("ix_check_results_check_id_at", "check_id", "at"),
+)
+
+transitions = Table(
+    "transitions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("component_id", String(64), ForeignKey("components.id"), nullable=False),
+    # When the rule says the change happened (not when it was noticed).
+    Column("at", UTCDateTime, nullable=False),
+    Column("old_status", String(32)),
+    Column("new_status", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_transitions_component_id_at", "component_id", "at"),
+)
+
+daily_rollups = Table(
+    "daily_rollups",
+    metadata,
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("operational_s", Float, nullable=False, default=0.0),
+    Column("degraded_performance_s", Float, nullable=False, default=0.0),
+    Column("partial_outage_s", Float, nullable=False, default=0.0),
+    Column("major_outage_s", Float, nullable=False, default=0.0),
+    Column("under_maintenance_s", Float, nullable=False, default=0.0),
+    # No-data time, kept apart: it is neither up nor down.
+    Column("unknown_s", Float, nullable=False, default=0.0),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+missed_runs = Table(
+    "missed_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("check_id", String(140), nullable=False),
+    Column("scheduled_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_missed_runs_check_id_scheduled_at", "check_id", "scheduled_at"),
+)
+
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+)

@@ -1,0 +1,183 @@
+"""Rollups and uptime. Pure functions; the store keeps their output.
+
+A component's history is its list of transitions. A daily rollup counts the
+seconds the component spent in each status during one calendar day of the
+page's time zone. Uptime is computed from rollups only, so rendering 90 days
+never scans raw results.
+
+Uptime formula (also in the README):
+
+    uptime = 1 - (major + 0.3 * partial) / (total - unknown)
+
+Major outage counts as downtime, partial outage as 30 % downtime; degraded
+performance and maintenance count as up. Time without data (`unknown`) is
+left out of the denominator and reported apart: silence is neither up nor
+down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from statuspage.domain import ComponentStatus
+
+PARTIAL_OUTAGE_WEIGHT = 0.3
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: datetime
+    old: ComponentStatus | None
+    new: ComponentStatus
+    reason: str = ""
+
+
+@dataclass
+class DayRollup:
+    """Seconds per status in one day; only statuses that occurred appear."""
+
+    day: date
+    seconds: dict[ComponentStatus, float] = field(default_factory=dict)
+
+    def add(self, status: ComponentStatus, seconds: float) -> None:
+        if seconds > 0:
+            self.seconds[status] = self.seconds.get(status, 0.0) + seconds
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def no_data(self) -> float:
+        return self.seconds.get(ComponentStatus.UNKNOWN, 0.0)
+
+    @property
+    def observed(self) -> float:
+        return self.total - self.no_data
+
+    @property
+    def downtime(self) -> float:
+        return self.seconds.get(ComponentStatus.MAJOR_OUTAGE, 0.0) + PARTIAL_OUTAGE_WEIGHT * (
+            self.seconds.get(ComponentStatus.PARTIAL_OUTAGE, 0.0)
+        )
+
+    @property
+    def uptime(self) -> float | None:
+        """Fraction up, or None for a day with no data at all."""
+        return uptime_fraction(self.downtime, self.observed)
+
+    @property
+    def worst(self) -> ComponentStatus | None:
+        known = [s for s in self.seconds if s is not ComponentStatus.UNKNOWN]
+        if not known:
+            return None
+        return max(known, key=lambda s: s.severity)
+
+
+def uptime_fraction(downtime: float, observed: float) -> float | None:
+    if observed <= 0:
+        return None
+    return max(0.0, 1.0 - downtime / observed)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a local calendar day starts and ends (23 or 25 hours on
+    a DST change).
+
+    Both carry `tz`, and Python subtracts two datetimes with the same tzinfo
+    as wall-clock times (24 h on a DST day): convert to UTC before taking
+    their difference.
+    """
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
+    return start, end
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def rollup_days(
+    transitions: Sequence[Transition], first_day: date, last_day: date, now: datetime, tz: ZoneInfo
+) -> list[DayRollup]:
+    """Seconds per status for each day from first_day to last_day.
+
+    `transitions` is sorted by time and must include the last transition
+    before first_day begins (it gives the status at the start). Time before
+    the first transition, and after `now`, is not counted at all.
+    """
+    days = []
+    day = first_day
+    while day <= last_day:
+        # In UTC: the arithmetic below must count elapsed seconds, and two
+        # datetimes in the same zone subtract as wall-clock times.
+        start, end = (bound.astimezone(UTC) for bound in day_bounds(day, tz))
+        days.append(_rollup_one(transitions, day, start, min(end, now)))
+        day += timedelta(days=1)
+    return days
+
+
+def _rollup_one(
+    transitions: Sequence[Transition], day: date, start: datetime, end: datetime
+) -> DayRollup:
+    rollup = DayRollup(day)
+    if end <= start:
+        return rollup
+    status: ComponentStatus | None = None
+    cursor = start
+    for t in transitions:
+        if t.at <= start:
+            status = t.new
+            continue
+        if t.at >= end:
+            break
+        if status is not None:
+            rollup.add(status, _elapsed(cursor, t.at))
+        status, cursor = t.new, t.at
+    if status is not None:
+        rollup.add(status, _elapsed(cursor, end))
+    return rollup
+
+
+def _elapsed(start: datetime, end: datetime) -> float:
+    """Seconds between two instants, whatever zones they carry."""
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
+
+
+def uptime_over(rollups: Iterable[DayRollup]) -> tuple[float | None, float]:
+    """Uptime over several days, and the seconds without data among them."""
+    downtime = observed = no_data = 0.0
+    for r in rollups:
+        downtime += r.downtime
+        observed += r.observed
+        no_data += r.no_data
+    return uptime_fraction(downtime, observed), no_data
+
+
+@dataclass(frozen=True)
+class DayBar:
+    """One cell of the 90-day bar."""
+
+    day: date
+    worst: ComponentStatus | None  # None: no data that day
+    uptime: float | None
+    no_data_seconds: float
+
+
+def day_bars(rollups: Sequence[DayRollup], today: date, days: int = 90) -> list[DayBar]:
+    """One bar per day, oldest first, ending today; days without a rollup
+    are no-data days, not 100 % and not 0 %."""
+    by_day = {r.day: r for r in rollups}
+    bars = []
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        r = by_day.get(day)
+        if r is None or r.total == 0:
+            bars.append(DayBar(day, None, None, 0.0))
+        else:
+            bars.append(DayBar(day, r.worst, r.uptime, r.no_data))
+    return bars

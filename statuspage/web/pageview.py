@@ -1,0 +1,172 @@
+"""What the public pages show, read from the store, ready to render.
+
+The web process never trusts that the scheduler is alive: a check whose
+deadline passed without a new result is shown as stale here, even if no
+scheduler is left to mark it so. Never green while blind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from statuspage.config import Config
+from statuspage.domain import ComponentStatus, Indicator, page_description, page_indicator
+from statuspage.monitor import RESTART_REASON, SCHEDULER_HEARTBEAT
+from statuspage.state import CheckState, derive_component_state
+from statuspage.store import CheckRow, ComponentRow, Store
+from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
+
+BAR_DAYS = 90
+# The scheduler beats every 5 s; this much silence means it stalled.
+SCHEDULER_STALL_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: str
+    name: str
+    type: str
+    state: CheckState
+    last_result_at: datetime | None
+    last_result_status: ComponentStatus | None
+    last_result_reason: str | None
+    last_latency_ms: float | None
+    last_value: float | None
+
+    @property
+    def blind(self) -> bool:
+        """Lost its data (as opposed to: not run yet since a start)."""
+        return self.state.status is ComponentStatus.UNKNOWN and self.state.reason != RESTART_REASON
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    id: str
+    name: str
+    description: str
+    group: str | None
+    status: ComponentStatus
+    since: datetime
+    reason: str
+    checks: list[CheckView]
+    bars: list[DayBar]
+    uptime: float | None
+    no_data_seconds: float
+
+    @property
+    def last_checked_at(self) -> datetime | None:
+        times = [c.last_result_at for c in self.checks if c.last_result_at]
+        return max(times, default=None)
+
+
+@dataclass(frozen=True)
+class BlindSource:
+    component: str
+    check: str
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class PageView:
+    title: str
+    description: str
+    indicator: Indicator
+    status_line: str
+    components: list[ComponentView]
+    blind: list[BlindSource]
+    scheduler_stalled_since: datetime | None
+    generated_at: datetime
+
+    @property
+    def groups(self) -> list[tuple[str | None, list[ComponentView]]]:
+        """Components in config order, consecutive members of a group together."""
+        result: list[tuple[str | None, list[ComponentView]]] = []
+        for c in self.components:
+            if c.group is not None and result and result[-1][0] == c.group:
+                result[-1][1].append(c)
+            elif c.group is not None and any(g == c.group for g, _ in result):
+                next(items for g, items in result if g == c.group).append(c)
+            else:
+                result.append((c.group, [c]))
+        return result
+
+
+def effective_check(row: CheckRow, now: datetime) -> CheckView:
+    """A check as it stands now: stale when its deadline passed unseen."""
+    state = row.state
+    if state.status is not ComponentStatus.UNKNOWN and state.next_change_at and now >= state.next_change_at:
+        last = state.last_data_at
+        reason = f"no result since {last:%H:%M:%S} UTC" if last else "no result"
+        state = replace(state, status=ComponentStatus.UNKNOWN, since=state.next_change_at, reason=reason, next_change_at=None)
+    return CheckView(
+        id=row.id,
+        name=row.name,
+        type=row.type,
+        state=state,
+        last_result_at=row.last_result_at,
+        last_result_status=row.last_result_status,
+        last_result_reason=row.last_result_reason,
+        last_latency_ms=row.last_latency_ms,
+        last_value=row.last_value,
+    )
+
+
+def build_page(config: Config, store: Store, now: datetime) -> PageView:
+    rows = store.components()
+    checks_by_component: dict[str, list[CheckView]] = {r.id: [] for r in rows}
+    for check in store.checks():
+        if check.component_id in checks_by_component:
+            checks_by_component[check.component_id].append(effective_check(check, now))
+    today = local_day(now, config.site.tz)
+    rollups = store.rollups([r.id for r in rows], today - timedelta(days=BAR_DAYS - 1), today)
+    components = [
+        _component_view(row, checks_by_component[row.id], rollups[row.id], today) for row in rows
+    ]
+    blind = [
+        BlindSource(c.name, check.name, check.state.since, check.state.reason)
+        for c in components
+        for check in c.checks
+        if check.blind
+    ]
+    statuses = [c.status for c in components]
+    heartbeat = store.heartbeat(SCHEDULER_HEARTBEAT)
+    stalled = heartbeat if heartbeat is not None and now - heartbeat > SCHEDULER_STALL_AFTER else None
+    return PageView(
+        title=config.site.title,
+        description=config.site.description,
+        indicator=page_indicator(statuses),
+        status_line=page_description(statuses),
+        components=components,
+        blind=blind,
+        scheduler_stalled_since=stalled,
+        generated_at=now,
+    )
+
+
+def _component_view(
+    row: ComponentRow, checks: list[CheckView], rollups: list[DayRollup], today: date
+) -> ComponentView:
+    status, since, reason = row.status, row.status_since, row.status_reason
+    if checks:
+        # Recompute from the effective check states: the stored status may
+        # predate a deadline that passed while no scheduler was running.
+        derived = derive_component_state([(c.name, c.state) for c in checks])
+        if derived.status is not status:
+            status, reason = derived.status, derived.reason
+            since = max((c.state.since for c in checks), default=since)
+    uptime, no_data = uptime_over(rollups)
+    return ComponentView(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        group=row.group_name,
+        status=status,
+        since=since,
+        reason=reason,
+        checks=checks,
+        bars=day_bars(rollups, today, BAR_DAYS),
+        uptime=uptime,
+        no_data_seconds=no_data,
+    )

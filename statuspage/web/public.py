@@ -1,0 +1,33 @@
+"""Public pages: what customers see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
+
+from statuspage.web import deps
+from statuspage.web.pageview import build_page
+
+bp = Blueprint("public", __name__)
+
+RECENT_TRANSITIONS = 20
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    page = build_page(deps.config(), deps.store(), deps.now())
+    return render_template("index.html", page=page)
+
+
+@bp.get("/components/<component_id>")
+def component(component_id: str) -> ResponseReturnValue:
+    page = build_page(deps.config(), deps.store(), deps.now())
+    found = next((c for c in page.components if c.id == component_id), None)
+    if found is None:
+        abort(404)
+    transitions = deps.store().transitions(found.id, limit=RECENT_TRANSITIONS, newest_first=True)
+    return render_template(
+        "component.html", page=page, component=found, transitions=transitions, day=timedelta(days=1)
+    )

@@ -1,0 +1,159 @@
+"""The Flask app: public pages and operations endpoints, rendered for real."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from statuspage.checks.base import CheckResult
+from statuspage.config import Config, parse_config
+from statuspage.domain import ComponentStatus
+from statuspage.monitor import Monitor
+from statuspage.store import Store
+from statuspage.web import create_app
+from tests.conftest import FakeClock
+
+OK = ComponentStatus.OPERATIONAL
+DOWN = ComponentStatus.MAJOR_OUTAGE
+
+
+def make_config() -> Config:
+    return parse_config(
+        {
+            "site": {"title": "Acme <Status>", "timezone": "Europe/Berlin"},
+            "defaults": {"interval": "30s", "timeout": "5s", "confirm_down": 2, "confirm_up": 2},
+            "components": [
+                {
+                    "id": "api",
+                    "name": "API",
+                    "checks": [{"name": "health", "type": "http", "url": "http://x/"}],
+                },
+                {
+                    "id": "payments",
+                    "name": "Payments",
+                    "group": "Billing",
+                    "checks": [{"name": "canary", "type": "http", "url": "http://y/"}],
+                },
+                {"id": "docs", "name": "Docs <b>", "group": "Billing"},
+            ],
+        },
+        env={},
+    )
+
+
+@pytest.fixture
+def setup(sqlite_store: Store, clock: FakeClock) -> tuple[Flask, Monitor, FakeClock]:
+    config = make_config()
+    monitor = Monitor(config, sqlite_store, clock)
+    monitor.start()
+    app = create_app(config, sqlite_store, clock)
+    app.testing = True
+    return app, monitor, clock
+
+
+def feed(
+    monitor: Monitor, clock: FakeClock, check_id: str, status: ComponentStatus, reason: str
+) -> None:
+    monitor.record(check_id, CheckResult(clock(), status, reason, latency_ms=12.0))
+
+
+def test_home_page_before_any_result_shows_no_data_not_operational(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, _, _ = setup
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "<h1>Some Systems Have No Monitoring Data</h1>" in html
+    assert html.count('class="status s-unknown"') == 2
+    assert html.count('class="status s-operational"') == 1  # docs: no checks, set by staff
+    assert "Acme &lt;Status&gt;" in html and "Docs &lt;b&gt;" in html
+    assert "<script" not in html
+
+
+def test_one_component_down_is_a_partial_outage_with_its_reason(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, monitor, clock = setup
+    feed(monitor, clock, "api/health", OK, "status 200")
+    feed(monitor, clock, "payments/canary", OK, "status 200")
+    client = app.test_client()
+    assert "<h1>All Systems Operational</h1>" in client.get("/").get_data(as_text=True)
+    for _ in range(2):
+        clock.advance(30)
+        feed(monitor, clock, "payments/canary", DOWN, 'json $.status ("expired") == "active"')
+        feed(monitor, clock, "api/health", OK, "status 200")
+    html = client.get("/").get_data(as_text=True)
+    assert "<h1>Partial System Outage</h1>" in html
+    assert 'class="overall i-major"' in html
+    assert "canary: json $.status (&#34;expired&#34;) == &#34;active&#34;" in html
+    assert (
+        '<details class="group" open>' in html and '<span class="group-name">Billing</span>' in html
+    )
+
+    page = client.get("/components/payments").get_data(as_text=True)
+    assert "<h1>Payments</h1>" in page
+    assert "Major Outage" in page
+    assert "No Data &rarr;" in page  # the transitions, newest first
+    assert "in 12 ms" in page
+
+
+def test_text_from_monitored_endpoints_is_data_never_markup(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, monitor, clock = setup
+    hostile = 'json $.msg ("<script>alert(1)</script>{{ 7*7 }}") == "ok"'
+    feed(monitor, clock, "api/health", DOWN, hostile)
+    html = app.test_client().get("/components/api").get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}" in html
+
+
+def test_uptime_bar_has_90_days_with_no_data_days_marked(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, monitor, clock = setup
+    feed(monitor, clock, "api/health", OK, "status 200")
+    clock.advance(hours=2)
+    monitor.refresh_rollups()
+    html = app.test_client().get("/").get_data(as_text=True)
+    api = html[html.index('id="component-api"') : html.index('id="component-payments"')]
+    assert api.count('<li class="bar ') == 90
+    assert api.count('<li class="bar s-nodata"') == 89
+    assert 'class="bar s-operational" title="Sep 15, 2026: 100.00 % uptime"' in api
+
+
+def test_unknown_component_is_404(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, _, _ = setup
+    assert app.test_client().get("/components/nope").status_code == 404
+
+
+def test_healthz_always_answers(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, _, _ = setup
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_readyz_needs_a_beating_scheduler(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, monitor, clock = setup
+    client: FlaskClient = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["problems"] == ["the scheduler has not started"]
+    monitor.beat()
+    assert client.get("/readyz").status_code == 200
+    clock.advance(timedelta(seconds=31).total_seconds())
+    stalled = client.get("/readyz")
+    assert stalled.status_code == 503
+    assert stalled.json["problems"] == [
+        "the scheduler has not reported since 2026-09-15 05:00:00 UTC"
+    ]
+
+
+def test_readyz_when_the_database_is_gone(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, _, _ = setup
+    app.extensions["statuspage"]["store"] = Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["problems"][0].startswith("database unreachable (")
