@@ -105,6 +105,30 @@ def run(config_path: Path, host: str | None, port: int | None) -> None:
     )
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="statuspage-demo",
+    show_default=True,
+    help="Where the demo keeps its config and database.",
+)
+def demo(host: str, port: int, directory: Path) -> None:
+    """Simulated services and a status page watching them."""
+    from statuspage.demo.run import run_demo
+
+    setup_logging()
+    try:
+        run_demo(host, port, directory, say=lambda text: click.echo(text, err=True))
+    except OSError as exc:
+        if "address already in use" in str(exc).lower():
+            raise click.ClickException(f"port {port} is in use; try --port {port + 1}") from exc
+        raise
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""

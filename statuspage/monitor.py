@@ -124,11 +124,15 @@ class Monitor:
         self, watched: Sequence[WatchedCheck], previous: Mapping[str, CheckRow], now: datetime
     ) -> datetime:
         """When the data of a component stopped, by the stale rule: the
-        last check to go stale, or now if the data was fresh up to now."""
+        last check to go stale, or now if the data was fresh up to now.
+        A check that had already lost its data (no-data results) no longer
+        held the component up, whatever its last data was."""
         deadlines = []
         for w in watched:
             row = previous.get(w.id)
-            last = row.state.last_data_at if row is not None else None
+            if row is None or not row.state.fresh:
+                continue
+            last = row.state.last_data_at
             if last is not None:
                 deadlines.append(min(now, last + w.policy.stale_window))
         return max(deadlines, default=now)
@@ -144,52 +148,92 @@ class Monitor:
 
     def reevaluate(self) -> None:
         """Look again at every check whose state may change with time alone
-        (it went stale); called on a short tick."""
+        (it went stale); called on a short tick.
+
+        The due checks of a component are all updated before the component
+        is: when two went stale since the last tick, the component had data
+        until the later deadline, whichever check is looked at first.
+        """
         now = self.clock()
-        for watched in self.checks.values():
-            state = self._states.get(watched.id)
-            if state is None or state.next_change_at is None or state.next_change_at > now:
+        for cid, watched in self._by_component.items():
+            due = [w for w in watched if self._due(w, now)]
+            if not due:
                 continue
-            with self._locks[watched.component_id], self.store.transaction() as conn:
-                self._evaluate(conn, watched, now)
+            with self._locks[cid], self.store.transaction() as conn:
+                updates = [self._update_check(conn, w, now) for w in due]
+                if any(moved for _, moved, _ in updates):
+                    changed = [state for state, _, status_changed in updates if status_changed]
+                    self._apply_component(conn, cid, now, fallback_at=now, changed=changed)
+
+    def _due(self, watched: WatchedCheck, now: datetime) -> bool:
+        state = self._states.get(watched.id)
+        return (
+            state is not None and state.next_change_at is not None and state.next_change_at <= now
+        )
 
     def _evaluate(self, conn: Connection, watched: WatchedCheck, now: datetime) -> CheckState:
-        previous = self._states[watched.id]
-        recent = self.store.recent_results(
-            conn, watched.id, limit=watched.policy.window + 1, since=self.started_at
-        )
-        state = derive_check_state(previous, recent, watched.policy, now)
-        if state != previous:
-            self._states[watched.id] = state
-            self.store.set_check_state(conn, watched.id, state)
-            changed = [state] if state.status is not previous.status else []
+        state, moved, status_changed = self._update_check(conn, watched, now)
+        if moved:
+            changed = [state] if status_changed else []
             self._apply_component(conn, watched.component_id, now, fallback_at=now, changed=changed)
         return state
 
+    def _update_check(
+        self, conn: Connection, watched: WatchedCheck, now: datetime
+    ) -> tuple[CheckState, bool, bool]:
+        """Derive and store one check's state: (state, moved, status changed)."""
+        previous = self._states[watched.id]
+        recent = self.store.results_for_state(
+            conn, watched.id, with_data=watched.policy.window, since=self.started_at
+        )
+        state = derive_check_state(previous, recent, watched.policy, now)
+        if state == previous:
+            return state, False, False
+        self._states[watched.id] = state
+        self.store.set_check_state(conn, watched.id, state)
+        return state, True, state.status is not previous.status
+
     def _apply_component(
-        self, conn: Connection, component_id: str, now: datetime, fallback_at: datetime, changed: list[CheckState]
+        self,
+        conn: Connection,
+        component_id: str,
+        now: datetime,
+        fallback_at: datetime,
+        changed: list[CheckState],
     ) -> None:
         checks = [(w.name, self._states[w.id]) for w in self._by_component[component_id]]
         derived = derive_component_state(checks)
         current = next(c for c in self.store.components(conn) if c.id == component_id)
         if derived.status is current.status:
             if derived.reason != current.status_reason:
-                self.store.set_component_status(conn, component_id, current.status, current.status_since, derived.reason)
+                self.store.set_component_status(
+                    conn, component_id, current.status, current.status_since, derived.reason
+                )
             return
         at = component_change_time(changed, fallback_at, not_before=current.status_since)
-        transition = Transition(at=at, old=current.status, new=derived.status, reason=derived.reason)
+        transition = Transition(
+            at=at, old=current.status, new=derived.status, reason=derived.reason
+        )
         self.store.insert_transition(conn, component_id, transition, recorded_at=now)
         self.store.set_component_status(conn, component_id, derived.status, at, derived.reason)
         log.info(
-            "component %s: %s -> %s (%s)", component_id, current.status.value, derived.status.value, derived.reason,
+            "component %s: %s -> %s (%s)",
+            component_id,
+            current.status.value,
+            derived.status.value,
+            derived.reason,
             extra={"component": component_id},
         )
         self._rollup(conn, component_id, local_day(at, self.tz), now)
 
     # --- rollups ---------------------------------------------------------
 
-    def refresh_rollups(self, days: int = 1) -> None:
-        """Bring the last `days` daily rollups of every component up to now."""
+    def refresh_rollups(self, days: int = 2) -> None:
+        """Bring the last `days` daily rollups of every component up to now.
+
+        Two by default: the first refresh after midnight must also finish
+        yesterday, whose rollup was last written up to a refresh ago.
+        """
         now = self.clock()
         first = local_day(now, self.tz) - timedelta(days=days - 1)
         for cid in self._by_component:

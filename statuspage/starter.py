@@ -1,7 +1,5 @@
 """The commented config that `statuspage init` writes."""
 
-# ruff: noqa: E501  (the YAML keeps its long PromQL line as a user would write it)
-
 STARTER_CONFIG = """\
 # statuspage configuration. Every key has a default; this file shows the
 # common ones. Secrets can come from the environment: ${MY_SECRET}

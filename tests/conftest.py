@@ -126,3 +126,7 @@ def monitor_config():  # type: ignore[no-untyped-def]
 def make_monitor_config():  # type: ignore[no-untyped-def]
     """`_monitored_config` itself, for a test that needs another time zone."""
     return _monitored_config
+
+
+# A real Prometheus scraping a steerable exporter (integration tests).
+from tests.prometheus_server import prometheus_server, shared_prometheus  # noqa: E402, F401

@@ -42,7 +42,9 @@ def test_installed_wheel_serves_a_rendered_page(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
 
     # The package must come from the wheel, not from this checkout.
     where = subprocess.run(
@@ -83,7 +85,7 @@ def _get_when_up(url: str, deadline: float) -> str:
     end = time.monotonic() + deadline
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return str(response.read().decode())
         except OSError:
             if time.monotonic() > end:

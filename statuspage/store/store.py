@@ -134,7 +134,9 @@ class Store:
 
     # --- components and checks -----------------------------------------
 
-    def sync_components(self, conn: Connection, components: Sequence[dict[str, Any]], now: datetime) -> None:
+    def sync_components(
+        self, conn: Connection, components: Sequence[dict[str, Any]], now: datetime
+    ) -> None:
         """Make the components and checks tables match the config.
 
         `components` holds dicts with id, name, description, group_name and
@@ -154,7 +156,9 @@ class Store:
                 "active": True,
             }
             if c["id"] in existing:
-                conn.execute(update(t.components).where(t.components.c.id == c["id"]).values(**values))
+                conn.execute(
+                    update(t.components).where(t.components.c.id == c["id"]).values(**values)
+                )
             else:
                 conn.execute(
                     insert(t.components).values(
@@ -175,7 +179,9 @@ class Store:
                     "active": True,
                 }
                 if k["id"] in existing_checks:
-                    conn.execute(update(t.checks).where(t.checks.c.id == k["id"]).values(**check_values))
+                    conn.execute(
+                        update(t.checks).where(t.checks.c.id == k["id"]).values(**check_values)
+                    )
                 else:
                     conn.execute(
                         insert(t.checks).values(
@@ -193,14 +199,14 @@ class Store:
             return [_component_row(r) for r in c.execute(query)]
 
     def component(self, component_id: str) -> ComponentRow | None:
-        query = select(t.components).where(
-            t.components.c.active, t.components.c.id == component_id
-        )
+        query = select(t.components).where(t.components.c.active, t.components.c.id == component_id)
         with self._reader(None) as c:
             row = c.execute(query).first()
         return _component_row(row) if row else None
 
-    def checks(self, component_id: str | None = None, conn: Connection | None = None) -> list[CheckRow]:
+    def checks(
+        self, component_id: str | None = None, conn: Connection | None = None
+    ) -> list[CheckRow]:
         query = select(t.checks).where(t.checks.c.active)
         if component_id is not None:
             query = query.where(t.checks.c.component_id == component_id)
@@ -209,7 +215,12 @@ class Store:
             return [_check_row(r) for r in c.execute(query)]
 
     def set_component_status(
-        self, conn: Connection, component_id: str, status: ComponentStatus, since: datetime, reason: str
+        self,
+        conn: Connection,
+        component_id: str,
+        status: ComponentStatus,
+        since: datetime,
+        reason: str,
     ) -> None:
         conn.execute(
             update(t.components)
@@ -262,9 +273,39 @@ class Store:
         query = select(t.check_results).where(t.check_results.c.check_id == check_id)
         if since is not None:
             query = query.where(t.check_results.c.at >= since)
-        query = query.order_by(t.check_results.c.at.desc(), t.check_results.c.id.desc()).limit(limit)
+        query = query.order_by(t.check_results.c.at.desc(), t.check_results.c.id.desc()).limit(
+            limit
+        )
         rows = list(conn.execute(query))
         return [_result(r) for r in reversed(rows)]
+
+    def results_for_state(
+        self,
+        conn: Connection,
+        check_id: str,
+        with_data: int,
+        since: datetime | None,
+        cap: int = 500,
+    ) -> list[CheckResult]:
+        """The results the state engine needs, oldest first: everything from
+        the `with_data`-th newest result that carried data onwards. Results
+        without data are transparent to confirmation, so a fixed count of
+        the newest rows could cut a confirming run short."""
+        r = t.check_results
+        where = [r.c.check_id == check_id]
+        if since is not None:
+            where.append(r.c.at >= since)
+        cutoff = conn.execute(
+            select(r.c.at)
+            .where(*where, r.c.status != ComponentStatus.UNKNOWN.value)
+            .order_by(r.c.at.desc(), r.c.id.desc())
+            .offset(with_data - 1)
+            .limit(1)
+        ).scalar()
+        if cutoff is not None:
+            where.append(r.c.at >= cutoff)
+        query = select(r).where(*where).order_by(r.c.at.desc(), r.c.id.desc()).limit(cap)
+        return [_result(row) for row in reversed(list(conn.execute(query)))]
 
     def results_between(self, check_id: str, start: datetime, end: datetime) -> list[CheckResult]:
         query = (
@@ -296,8 +337,12 @@ class Store:
         )
 
     def transitions(
-        self, component_id: str, since: datetime | None = None, limit: int | None = None,
-        conn: Connection | None = None, newest_first: bool = False,
+        self,
+        component_id: str,
+        since: datetime | None = None,
+        limit: int | None = None,
+        conn: Connection | None = None,
+        newest_first: bool = False,
     ) -> list[Transition]:
         """Transitions of a component; with `since`, also the last one before
         it (it gives the status at `since`)."""
@@ -319,12 +364,19 @@ class Store:
                 rows = list(c.execute(q))
         return [_transition(r) for r in rows]
 
-    def upsert_rollups(self, conn: Connection, component_id: str, rollups: Sequence[DayRollup], now: datetime) -> None:
+    def upsert_rollups(
+        self, conn: Connection, component_id: str, rollups: Sequence[DayRollup], now: datetime
+    ) -> None:
         for rollup in rollups:
-            values = {col: rollup.seconds.get(status, 0.0) for status, col in ROLLUP_COLUMNS.items()}
+            values = {
+                col: rollup.seconds.get(status, 0.0) for status, col in ROLLUP_COLUMNS.items()
+            }
             changed = conn.execute(
                 update(t.daily_rollups)
-                .where(t.daily_rollups.c.component_id == component_id, t.daily_rollups.c.day == rollup.day)
+                .where(
+                    t.daily_rollups.c.component_id == component_id,
+                    t.daily_rollups.c.day == rollup.day,
+                )
                 .values(updated_at=now, **values)
             ).rowcount
             if not changed:
@@ -334,15 +386,21 @@ class Store:
                     )
                 )
 
-    def rollups(self, component_ids: Sequence[str], first_day: date, last_day: date) -> dict[str, list[DayRollup]]:
+    def rollups(
+        self, component_ids: Sequence[str], first_day: date, last_day: date
+    ) -> dict[str, list[DayRollup]]:
         r = t.daily_rollups
-        query = select(r).where(
-            r.c.component_id.in_(component_ids), r.c.day >= first_day, r.c.day <= last_day
-        ).order_by(r.c.day)
+        query = (
+            select(r)
+            .where(r.c.component_id.in_(component_ids), r.c.day >= first_day, r.c.day <= last_day)
+            .order_by(r.c.day)
+        )
         result: dict[str, list[DayRollup]] = {cid: [] for cid in component_ids}
         with self._reader(None) as c:
             for row in c.execute(query):
-                seconds = {s: getattr(row, col) for s, col in ROLLUP_COLUMNS.items() if getattr(row, col)}
+                seconds = {
+                    s: getattr(row, col) for s, col in ROLLUP_COLUMNS.items() if getattr(row, col)
+                }
                 result[row.component_id].append(DayRollup(row.day, seconds))
         return result
 
@@ -360,11 +418,16 @@ class Store:
         with self._reader(None) as c:
             return c.execute(select(t.heartbeats.c.at).where(t.heartbeats.c.name == name)).scalar()
 
-    def record_missed_run(self, check_id: str, scheduled_at: datetime, recorded_at: datetime, reason: str) -> None:
+    def record_missed_run(
+        self, check_id: str, scheduled_at: datetime, recorded_at: datetime, reason: str
+    ) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(t.missed_runs).values(
-                    check_id=check_id, scheduled_at=scheduled_at, recorded_at=recorded_at, reason=reason
+                    check_id=check_id,
+                    scheduled_at=scheduled_at,
+                    recorded_at=recorded_at,
+                    reason=reason,
                 )
             )
 
@@ -421,7 +484,11 @@ def _check_row(r: Any) -> CheckRow:
 
 def _result(r: Any) -> CheckResult:
     return CheckResult(
-        at=r.at, status=ComponentStatus(r.status), reason=r.reason, latency_ms=r.latency_ms, value=r.value
+        at=r.at,
+        status=ComponentStatus(r.status),
+        reason=r.reason,
+        latency_ms=r.latency_ms,
+        value=r.value,
     )
 
 

@@ -96,10 +96,20 @@ class PageView:
 def effective_check(row: CheckRow, now: datetime) -> CheckView:
     """A check as it stands now: stale when its deadline passed unseen."""
     state = row.state
-    if state.status is not ComponentStatus.UNKNOWN and state.next_change_at and now >= state.next_change_at:
+    if (
+        state.status is not ComponentStatus.UNKNOWN
+        and state.next_change_at
+        and now >= state.next_change_at
+    ):
         last = state.last_data_at
         reason = f"no result since {last:%H:%M:%S} UTC" if last else "no result"
-        state = replace(state, status=ComponentStatus.UNKNOWN, since=state.next_change_at, reason=reason, next_change_at=None)
+        state = replace(
+            state,
+            status=ComponentStatus.UNKNOWN,
+            since=state.next_change_at,
+            reason=reason,
+            next_change_at=None,
+        )
     return CheckView(
         id=row.id,
         name=row.name,
@@ -132,7 +142,9 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
     ]
     statuses = [c.status for c in components]
     heartbeat = store.heartbeat(SCHEDULER_HEARTBEAT)
-    stalled = heartbeat if heartbeat is not None and now - heartbeat > SCHEDULER_STALL_AFTER else None
+    stalled = (
+        heartbeat if heartbeat is not None and now - heartbeat > SCHEDULER_STALL_AFTER else None
+    )
     return PageView(
         title=config.site.title,
         description=config.site.description,
