@@ -157,3 +157,32 @@ def test_readyz_when_the_database_is_gone(setup: tuple[Flask, Monitor, FakeClock
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["problems"][0].startswith("database unreachable (")
+
+
+def test_every_response_carries_the_security_headers(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, _, _ = setup
+    client = app.test_client()
+    for path in ("/", "/components/api", "/healthz", "/static/style.css", "/nope"):
+        headers = client.get(path).headers
+        assert "default-src 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_errors_show_a_page_without_internals(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+    app, _, _ = setup
+    app.testing = False  # as in production: errors are handled, not raised
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret database password in a message")
+
+    client = app.test_client()
+    missing = client.get("/components/nope")
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+    broken = client.get("/boom")
+    body = broken.get_data(as_text=True)
+    assert broken.status_code == 500
+    assert "Something went wrong" in body and "secret" not in body and "Traceback" not in body
+    assert client.post("/", data="x" * 2_000_000).status_code in (405, 413)

@@ -54,12 +54,21 @@ RUNNERS: dict[str, Callable[[Any, CheckContext], CheckResult]] = {
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     """Run any check. A bug in a runner becomes an `unknown` result, not a crash."""
-    runner = RUNNERS[spec.type]  # type: ignore[attr-defined]
+    check_type = getattr(spec, "type", None)
     try:
-        return runner(spec, ctx)
+        runner = RUNNERS[check_type]  # type: ignore[index]
+    except KeyError:
+        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, f"unknown check type {check_type!r}")
+    try:
+        result = runner(spec, ctx)
     except Exception as exc:
         log.exception("check runner failed", extra={"check": spec.name})
-        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, f"internal error: {type(exc).__name__}")
+        reason = f"internal error: {type(exc).__name__}"
+        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, reason)
+    if not isinstance(result, CheckResult):
+        log.error("check runner returned %r, not a CheckResult", type(result).__name__)
+        return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, "internal error: no result")
+    return result
 
 
 __all__ = ["CHECK_TYPES", "CheckConfig", "CheckContext", "CheckResult", "run_check"]

@@ -21,16 +21,36 @@ _MISSING = object()
 
 # Comparison operators allowed in `json:` assertions, by their YAML key.
 OPERATORS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
-    "eq": ("==", lambda seen, want: seen == want),
-    "ne": ("!=", lambda seen, want: seen != want),
+    "eq": ("==", lambda seen, want: json_equal(seen, want)),
+    # A missing value is not "something other than X": silence is not health.
+    "ne": ("!=", lambda seen, want: seen is not _MISSING and not json_equal(seen, want)),
     "gt": (">", lambda seen, want: _number(seen) > want),
     "gte": (">=", lambda seen, want: _number(seen) >= want),
     "lt": ("<", lambda seen, want: _number(seen) < want),
     "lte": ("<=", lambda seen, want: _number(seen) <= want),
-    "contains": ("contains", lambda seen, want: isinstance(seen, str | list) and want in seen),
+    "contains": ("contains", lambda seen, want: _contains(seen, want)),
     "matches": ("matches", lambda seen, want: isinstance(seen, str) and bool(want.search(seen))),
     "exists": ("exists", lambda seen, want: (seen is not _MISSING) == want),
 }
+
+
+def json_equal(seen: Any, want: Any) -> bool:
+    """Equality as JSON means it: `true` is not `1` (Python says it is)."""
+    if isinstance(seen, bool) or isinstance(want, bool):
+        return isinstance(seen, bool) and isinstance(want, bool) and seen == want
+    if isinstance(seen, list) and isinstance(want, list):
+        return len(seen) == len(want) and all(map(json_equal, seen, want))
+    if isinstance(seen, dict) and isinstance(want, dict):
+        return seen.keys() == want.keys() and all(json_equal(seen[k], want[k]) for k in seen)
+    return bool(seen == want)
+
+
+def _contains(seen: Any, want: Any) -> bool:
+    if isinstance(seen, str):
+        return isinstance(want, str) and want in seen
+    if isinstance(seen, list):
+        return any(json_equal(item, want) for item in seen)
+    return False
 
 
 def _number(value: Any) -> float:
@@ -137,9 +157,9 @@ def compile_path(path_text: str) -> JSONPath:
 
 
 def _compile_operand(op: str, want: Any) -> Any:
-    if op in ("gt", "gte", "lt", "lte"):
-        if isinstance(want, bool) or not isinstance(want, int | float):
-            raise ValueError(f"{op} needs a number, not {show(want)}")
+    is_number = isinstance(want, int | float) and not isinstance(want, bool)
+    if op in ("gt", "gte", "lt", "lte") and not is_number:
+        raise ValueError(f"{op} needs a number, not {show(want)}")
     if op == "matches":
         if not isinstance(want, str):
             raise ValueError("matches needs a regular expression")

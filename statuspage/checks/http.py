@@ -17,6 +17,13 @@ from statuspage.checks.assertions import (
     compile_regex,
 )
 from statuspage.checks.base import CheckResult, CheckSpec, StrictModel, describe_seconds
+from statuspage.checks.network import (
+    METADATA_HOSTS,
+    MetadataAddressRefused,
+    deadline,
+    is_metadata_address,
+    probe_client,
+)
 from statuspage.clock import Clock
 from statuspage.domain import ComponentStatus
 from statuspage.durations import Duration
@@ -114,6 +121,9 @@ class HttpCheck(CheckSpec):
         parsed = httpx.URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("must be an http:// or https:// URL with a host")
+        host = parsed.host.lower().rstrip(".")
+        if host in METADATA_HOSTS or is_metadata_address(host):
+            raise ValueError(f"{host} is a cloud metadata address; a check may not target it")
         return url
 
     @field_validator("method")
@@ -131,12 +141,19 @@ class HttpCheck(CheckSpec):
 
 
 def run_http_check(spec: HttpCheck, now: Clock, client: httpx.Client | None = None) -> CheckResult:
-    """Run one request and judge it. Never raises."""
+    """Run one request and judge it. Never raises.
+
+    The timeout is one deadline for the whole run (connect, TLS, headers,
+    body), not per read: a server that drips a byte at a time is cut when
+    it passes. A `client` should come from `probe_client` to keep that and
+    the metadata guard.
+    """
     started_at = now()
     timeout = spec.effective_timeout().total_seconds()
     start = time.monotonic()
     try:
-        status, body = _fetch(spec, timeout, client)
+        with deadline(timeout):
+            status, body = _fetch(spec, timeout, client)
     except httpx.TimeoutException:
         return CheckResult(
             at=started_at,
@@ -150,6 +167,9 @@ def run_http_check(spec: HttpCheck, now: Clock, client: httpx.Client | None = No
             status=ComponentStatus(spec.failure_status),
             reason=describe_http_error(exc),
         )
+    except httpx.InvalidURL as exc:  # not an HTTPError; a URL the config let through
+        invalid = f"invalid URL ({_first_line(str(exc))})"
+        return CheckResult(started_at, ComponentStatus(spec.failure_status), invalid)
     elapsed = time.monotonic() - start
     latency_ms = elapsed * 1000
     if reason := spec.expect.failure(status, body):
@@ -157,7 +177,10 @@ def run_http_check(spec: HttpCheck, now: Clock, client: httpx.Client | None = No
     if spec.latency is not None:
         slow = spec.latency.status_for(timedelta(seconds=elapsed))
         if slow is not None:
-            limit = spec.latency.outage if slow is ComponentStatus.MAJOR_OUTAGE else spec.latency.degraded
+            if slow is ComponentStatus.MAJOR_OUTAGE:
+                limit, slow = spec.latency.outage, ComponentStatus(spec.failure_status)
+            else:
+                limit = spec.latency.degraded
             assert limit is not None
             reason = (
                 f"latency ({describe_seconds(elapsed)}) < {describe_seconds(limit.total_seconds())}"
@@ -168,9 +191,9 @@ def run_http_check(spec: HttpCheck, now: Clock, client: httpx.Client | None = No
 
 def _fetch(spec: HttpCheck, timeout: float, client: httpx.Client | None) -> tuple[int, str]:
     own_client = client is None
-    http = client or httpx.Client(verify=spec.verify_tls, follow_redirects=spec.follow_redirects)
+    http = client or probe_client(spec.verify_tls, spec.follow_redirects)
     try:
-        deadline = time.monotonic() + timeout
+        ends_at = time.monotonic() + timeout
         with http.stream(
             spec.method,
             spec.url,
@@ -187,9 +210,9 @@ def _fetch(spec: HttpCheck, timeout: float, client: httpx.Client | None) -> tupl
                 chunks.append(chunk)
                 if size >= MAX_BODY_BYTES:
                     break
-                # A server that drips bytes resets httpx's read timeout on
-                # every chunk; the whole check still has one deadline.
-                if time.monotonic() > deadline:
+                # For a client not made by probe_client, whose reads do not
+                # know the deadline: at least stop between chunks.
+                if time.monotonic() > ends_at:
                     raise httpx.ReadTimeout("total deadline passed", request=response.request)
             body = b"".join(chunks)[:MAX_BODY_BYTES]
             return response.status_code, body.decode(response.encoding or "utf-8", "replace")
@@ -201,6 +224,8 @@ def _fetch(spec: HttpCheck, timeout: float, client: httpx.Client | None) -> tupl
 def describe_http_error(exc: httpx.HTTPError) -> str:
     """A short reason for a transport failure, without the URL (it may hold secrets)."""
     if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc.__cause__, MetadataAddressRefused):
+            return f"refused: {exc.__cause__}"
         text = str(exc).lower()
         if "refused" in text:
             return "connection refused"
@@ -210,7 +235,12 @@ def describe_http_error(exc: httpx.HTTPError) -> str:
             return "TLS error: " + _first_line(str(exc))
         return "could not connect: " + _first_line(str(exc))
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "connection closed without a valid response"
+        text = str(exc).lower()
+        if "complete message body" in text:
+            return "connection closed in the middle of the body"
+        if "disconnected" in text or "closed" in text:
+            return "connection closed without a valid response"
+        return "not a valid HTTP response"
     if isinstance(exc, httpx.TooManyRedirects):
         return "too many redirects"
     return f"{type(exc).__name__}: {_first_line(str(exc))}"

@@ -13,13 +13,14 @@ with its reason, never `operational`.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from urllib3.util.retry import Retry
 
 from statuspage.checks.base import CheckResult, CheckSpec, StrictModel, describe_seconds
@@ -36,6 +37,19 @@ class Liveness(StrictModel):
     selectors: list[str] | None = None
     max_age: Duration = Field(default_factory=lambda: parse_duration("2m"))
 
+    @field_validator("selectors")
+    @classmethod
+    def _raw_series(cls, selectors: list[str] | None) -> list[str] | None:
+        # timestamp() of anything but a plain selector (`up == 1`, `rate(x[1m])`)
+        # is the evaluation time: such a "liveness" check would always pass.
+        for selector in selectors or []:
+            if metric_selectors(selector) != [selector.strip()]:
+                raise ValueError(
+                    f"{selector!r} is not a plain series selector such as"
+                    ' http_requests_total{job="api"}'
+                )
+        return None if selectors is None else [s.strip() for s in selectors]
+
 
 class PrometheusCheck(CheckSpec):
     type: Literal["prometheus"]
@@ -48,12 +62,12 @@ class PrometheusCheck(CheckSpec):
 
     @model_validator(mode="after")
     def _thresholds(self) -> PrometheusCheck:
-        if self.degraded_above is not None and self.outage_above is not None:
-            if self.outage_above <= self.degraded_above:
-                raise ValueError("outage_above must be greater than degraded_above")
-        if self.degraded_below is not None and self.outage_below is not None:
-            if self.outage_below >= self.degraded_below:
-                raise ValueError("outage_below must be less than degraded_below")
+        degraded, outage = self.degraded_above, self.outage_above
+        if degraded is not None and outage is not None and outage <= degraded:
+            raise ValueError("outage_above must be greater than degraded_above")
+        degraded, outage = self.degraded_below, self.outage_below
+        if degraded is not None and outage is not None and outage >= degraded:
+            raise ValueError("outage_below must be less than degraded_below")
         return self
 
     def liveness_selectors(self) -> list[str]:
@@ -81,11 +95,14 @@ class PrometheusCheck(CheckSpec):
 
     def worst_value(self, values: Sequence[float]) -> float:
         """Of several series, the one that matters: the highest when the
-        thresholds are upper bounds, the lowest when they are lower bounds."""
-        if self.degraded_above is None and self.outage_above is None and (
-            self.degraded_below is not None or self.outage_below is not None
-        ):
+        thresholds are upper bounds, the lowest when they are lower bounds,
+        and with both, the one whose status is worst."""
+        upper = self.degraded_above is not None or self.outage_above is not None
+        lower = self.degraded_below is not None or self.outage_below is not None
+        if lower and not upper:
             return min(values)
+        if lower and upper:
+            return max(values, key=lambda value: self.status_for(value)[0].severity)
         return max(values)
 
 
@@ -99,27 +116,29 @@ def run_prometheus_check(
     """Query, judge the value, and confirm the data behind it is live. Never raises."""
     started_at = now()
     timeout = spec.effective_timeout().total_seconds()
-    client = PrometheusClient(prometheus_url, timeout, headers)
-    try:
-        result = client.query(spec.query)
-        values, evaluated_at = vector_values(result)
-        if not values:
-            return _no_data(started_at, "query returned no data")
-        finite = [v for v in values if math.isfinite(v)]
-        if not finite:
-            return _no_data(started_at, f"query returned {_show(values[0])} (no data)")
-        if stale := client.stale_selector(spec.liveness_selectors(), spec.liveness.max_age.total_seconds(), evaluated_at):
-            return _no_data(started_at, stale)
-    except PrometheusUnusable as exc:
-        return _no_data(started_at, str(exc))
+    with PrometheusClient(prometheus_url, timeout, headers) as client:
+        try:
+            result = client.query(spec.query)
+            values, evaluated_at = vector_values(result)
+            if not values:
+                return _no_data(started_at, "query returned no data")
+            finite = [v for v in values if math.isfinite(v)]
+            if not finite:
+                return _no_data(started_at, f"query returned {_show(values[0])} (no data)")
+            max_age_s = spec.liveness.max_age.total_seconds()
+            if stale := client.stale_selector(spec.liveness_selectors(), max_age_s, evaluated_at):
+                return _no_data(started_at, stale)
+        except PrometheusUnusable as exc:
+            return _no_data(started_at, str(exc))
+        warnings = client.warnings
     value = spec.worst_value(finite)
     status, reason = spec.status_for(value)
-    if status is not ComponentStatus.OPERATIONAL:
-        status = ComponentStatus(spec.failure_status) if status is ComponentStatus.MAJOR_OUTAGE else status
-    if client.warnings:
+    if status is ComponentStatus.MAJOR_OUTAGE:
+        status = ComponentStatus(spec.failure_status)
+    if warnings:
         # Partial data may hide the failing half: never upgrade on it.
         if status is ComponentStatus.OPERATIONAL:
-            return _no_data(started_at, "partial data: " + "; ".join(client.warnings)[:200])
+            return _no_data(started_at, ("partial data: " + "; ".join(warnings))[:200])
         reason += " (partial data)"
     return CheckResult(at=started_at, status=status, reason=reason, value=value)
 
@@ -129,48 +148,86 @@ def _no_data(at: datetime, reason: str) -> CheckResult:
 
 
 class PrometheusClient:
-    """prometheus-api-client, with retries off (the check has one deadline)
-    and every failure mapped to one exception carrying a short reason."""
+    """prometheus-api-client, with retries off, one deadline for all the
+    queries of a run, and every failure mapped to one exception carrying a
+    short reason."""
 
     def __init__(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
         self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
         self.warnings: list[str] = []
+        self._last: requests.Response | None = None
         session = requests.Session()
-        # The library keeps only data.result; the hook keeps the warnings.
-        session.hooks["response"].append(self._keep_warnings)
+        # The library keeps only data.result; the hook keeps the warnings and
+        # the response, to say why a query failed.
+        session.hooks["response"].append(self._keep_response)
         self._prom = PrometheusConnect(
             url=url.rstrip("/"),
             headers=headers or None,
-            retry=Retry(total=0, raise_on_status=False),
+            # read=False: a read timeout must stay a timeout, not turn into
+            # "max retries exceeded" (a ConnectionError) on the first try.
+            retry=Retry(total=0, read=False, raise_on_status=False),
             session=session,
-            timeout=timeout,  # type: ignore[arg-type]
+            timeout=timeout,
         )
 
-    def _keep_warnings(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if response.headers.get("content-type", "").startswith("application/json"):
+    def __enter__(self) -> PrometheusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._prom.close()
+
+    def _keep_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last = response
+        if _is_json(response):
             try:
                 warnings = response.json().get("warnings") or []
-            except ValueError:
+            except (ValueError, AttributeError):
                 return
-            self.warnings.extend(str(w) for w in warnings)
+            for warning in map(str, warnings):
+                if warning not in self.warnings:
+                    self.warnings.append(warning)
 
     def query(self, promql: str) -> Any:
+        remaining = self.deadline - time.monotonic()
+        timed_out = f"timed out after {describe_seconds(self.timeout)}"
+        if remaining <= 0:
+            raise PrometheusUnusable(timed_out)
+        self._last = None
         try:
-            return self._prom.custom_query(promql, timeout=self.timeout)  # type: ignore[arg-type]
+            return self._prom.custom_query(promql, timeout=remaining)
         except requests.Timeout as exc:
-            raise PrometheusUnusable(f"timed out after {describe_seconds(self.timeout)}") from exc
+            raise PrometheusUnusable(timed_out) from exc
         except requests.ConnectionError as exc:
             text = str(exc).lower()
+            if "timed out" in text:  # a read timeout in the body comes as a ConnectionError
+                raise PrometheusUnusable(timed_out) from exc
             reason = "connection refused" if "refused" in text else "could not connect"
             raise PrometheusUnusable(f"unreachable ({reason})") from exc
         except PrometheusApiClientException as exc:
-            raise PrometheusUnusable(describe_api_error(str(exc))) from exc
+            raise PrometheusUnusable(self._describe_failure()) from exc
         except ValueError as exc:  # 200 with a body that is not JSON (an auth proxy's login page)
-            raise PrometheusUnusable("answered with something that is not JSON") from exc
-        except (KeyError, TypeError) as exc:
+            kind = _content_type(self._last) or "a body"
+            raise PrometheusUnusable(f"answered with {kind}, not JSON") from exc
+        except (KeyError, TypeError, AttributeError) as exc:
             raise PrometheusUnusable("answered JSON without data.result") from exc
         except requests.RequestException as exc:
             raise PrometheusUnusable(f"request failed ({type(exc).__name__})") from exc
+
+    def _describe_failure(self) -> str:
+        response = self._last
+        if response is None:
+            return "request failed"
+        detail = ""
+        if _is_json(response):
+            try:
+                detail = str(response.json().get("error") or "")
+            except (ValueError, AttributeError):
+                detail = ""
+        return describe_http_status(response.status_code, detail)
 
     def stale_selector(
         self, selectors: Sequence[str], max_age_s: float, evaluated_at: float | None
@@ -187,6 +244,16 @@ class PrometheusClient:
                 age = describe_seconds(reference - values[0])
                 return f"newest sample of {selector} is {age} old"
         return None
+
+
+def _content_type(response: requests.Response | None) -> str:
+    if response is None:
+        return ""
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_json(response: requests.Response) -> bool:
+    return _content_type(response) == "application/json"
 
 
 def vector_values(result: Any) -> tuple[list[float], float | None]:
@@ -213,23 +280,25 @@ def _as_float(text: Any) -> float:
         raise PrometheusUnusable(f"returned a value that is not a number: {text!r}") from exc
 
 
-def describe_api_error(message: str) -> str:
-    # The library's message: HTTP Status Code 422 (b'{"status":"error",...}')
-    lowered = message.lower()
-    for code, meaning in (("503", "unavailable"), ("422", "query error"), ("400", "bad query")):
-        if f"code {code}" in lowered:
-            detail = _error_detail(message)
-            return f"HTTP {code} ({meaning}{': ' + detail if detail else ''})"
-    return message[:160]
+HTTP_MEANINGS = {
+    400: "bad query",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not found",
+    422: "query error",
+    500: "internal error",
+    502: "bad gateway",
+    503: "unavailable",
+    504: "gateway timeout",
+}
 
 
-def _error_detail(message: str) -> str:
-    marker = '"error":"'
-    start = message.find(marker)
-    if start < 0:
-        return ""
-    end = message.find('"', start + len(marker))
-    return message[start + len(marker) : end][:120]
+def describe_http_status(status_code: int, detail: str = "") -> str:
+    """`HTTP 422 (query error: ...)`, from the status and Prometheus' `error` field."""
+    meaning = HTTP_MEANINGS.get(status_code, "")
+    detail = detail.strip().splitlines()[0][:120] if detail.strip() else ""
+    inside = ": ".join(part for part in (meaning, detail) if part)
+    return f"HTTP {status_code} ({inside})" if inside else f"HTTP {status_code}"
 
 
 def _show(value: float) -> str:

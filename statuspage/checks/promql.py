@@ -27,11 +27,13 @@ def metric_selectors(query: str) -> list[str]:
     `['http_requests_total{service="api"}', 'up']`, in order, without repeats."""
     found: list[str] = []
     i, n = 0, len(query)
-    skip_paren_group = False
     while i < n:
         ch = query[i]
         if ch in "\"'`":
             i = _skip_string(query, i)
+            continue
+        if ch == "#":  # a comment runs to the end of the line
+            i = query.find("\n", i) + 1 or n
             continue
         if ch == "[":
             i = query.find("]", i) + 1 or n
@@ -40,10 +42,6 @@ def metric_selectors(query: str) -> list[str]:
             end = _skip_braces(query, i)
             found.append(query[i:end])
             i = end
-            continue
-        if ch == "(" and skip_paren_group:
-            i = query.find(")", i) + 1 or n
-            skip_paren_group = False
             continue
         if ch.isdigit() or (ch == "." and i + 1 < n and query[i + 1].isdigit()):
             m = _NUMBER.match(query, i)
@@ -61,8 +59,10 @@ def metric_selectors(query: str) -> list[str]:
         while j < n and query[j].isspace():
             j += 1
         if word.lower() in _GROUPING:
-            skip_paren_group = True
-            i = j
+            # `by (le)`, `on (instance)`, `group_left (label)`: label names,
+            # not selectors. `group_left` may have no list at all, and then
+            # the parenthesis that follows belongs to the next operand.
+            i = query.find(")", j) + 1 or n if j < n and query[j] == "(" else j
             continue
         if word.lower() in _KEYWORDS:
             i = j

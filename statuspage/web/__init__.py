@@ -10,7 +10,7 @@ from flask import Flask
 from statuspage.clock import Clock, utc_now
 from statuspage.config import Config
 from statuspage.store import Store
-from statuspage.web import filters, ops, public
+from statuspage.web import filters, ops, public, security
 
 
 def asset_dir(name: str) -> Path:
@@ -36,6 +36,7 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     )
     app.extensions["statuspage"] = {"config": config, "store": store, "clock": clock}
     filters.register(app, config)
+    security.install(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ops.bp)
     return app
