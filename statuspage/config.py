@@ -35,18 +35,19 @@ class ConfigError(Exception):
         self.errors = errors
 
 
+def absolute_http_url(url: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return url.rstrip("/")
+
+
 class Site(StrictModel):
     title: str = "Status"
     url: str = "http://127.0.0.1:8080"
     timezone: str = "UTC"
     description: str = ""
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return url.rstrip("/")
+    _url = field_validator("url")(lambda cls, url: absolute_http_url(url))
 
     @field_validator("timezone")
     @classmethod
@@ -68,12 +69,7 @@ class PrometheusSettings(StrictModel):
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        return url.rstrip("/")
+    _url = field_validator("url")(lambda cls, url: absolute_http_url(url))
 
 
 class Storage(StrictModel):

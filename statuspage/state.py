@@ -86,7 +86,7 @@ def derive_check_state(
         return replace(previous, last_data_at=None, next_change_at=None)
     stale_at = last_data_at + policy.stale_window
     if now >= stale_at:
-        reason = f"no result since {last_data_at:%H:%M:%S} UTC"
+        reason = stale_reason(last_data_at)
         return _unknown(previous, stale_at, reason, last_data_at)
 
     newest = with_data[-1] if with_data else None
@@ -118,6 +118,21 @@ def _confirmed(
         # Same status: keep when it began, show the newest reason.
         return previous.status, previous.since, newest.reason
     return previous.status, previous.since, previous.reason
+
+
+def stale_reason(last_data_at: datetime | None) -> str:
+    return f"no result since {last_data_at:%H:%M:%S} UTC" if last_data_at else "no result"
+
+
+def as_of(state: CheckState, now: datetime) -> CheckState:
+    """The state as time alone leaves it: stale once its deadline passed.
+
+    For readers (the web process) that must not trust a scheduler to have
+    written the change: never green while blind."""
+    due = state.next_change_at
+    if state.status is UNKNOWN or due is None or now < due:
+        return state
+    return CheckState(UNKNOWN, due, stale_reason(state.last_data_at), state.last_data_at, None)
 
 
 def _lost_data(recent: Sequence[CheckResult], policy: Policy) -> CheckResult | None:

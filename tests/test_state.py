@@ -14,6 +14,7 @@ from statuspage.checks.base import CheckResult
 from statuspage.domain import ComponentStatus
 from statuspage.state import (
     RESTART_REASON,
+    as_of,
     CheckState,
     ComponentState,
     Policy,
@@ -579,3 +580,14 @@ def test_confirmation_over_all_levels_matches_the_rule(observed, confirm_down, c
     # A change never takes effect before the previous one, nor after now.
     for i in range(1, len(states)):
         assert states[i - 1].since <= states[i].since <= at(i)
+
+
+def test_as_of_turns_a_state_stale_exactly_at_its_deadline() -> None:
+    due = at(4)
+    fresh = CheckState(MAJOR, at(1), "status (500) == 200", last_data_at=at(1), next_change_at=due)
+    assert as_of(fresh, due - SECOND) is fresh
+    stale = as_of(fresh, due)
+    assert stale == CheckState(UNKNOWN, due, "no result since 05:00:30 UTC", at(1), None)
+    assert as_of(stale, due + INTERVAL) is stale
+    never_ran = initial_state(at(0))
+    assert as_of(never_ran, at(100)) is never_ran

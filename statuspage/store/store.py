@@ -15,12 +15,23 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from statuspage.checks.base import CheckResult
 from statuspage.domain import ComponentStatus
-from statuspage.state import CheckState
+from statuspage.state import RESTART_REASON, CheckState
 from statuspage.store import tables as t
 from statuspage.uptime import DayRollup, Transition
 
@@ -28,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+UNKNOWN = ComponentStatus.UNKNOWN.value
 ROLLUP_COLUMNS = {status: f"{status.value}_s" for status in ComponentStatus}
 
 
@@ -143,55 +155,45 @@ class Store:
         checks (dicts with id, name, type, interval_s). New rows start
         `unknown`; removed ones are kept (their history stays) but inactive.
         """
-        existing = {row.id for row in conn.execute(select(t.components.c.id))}
-        existing_checks = {row.id for row in conn.execute(select(t.checks.c.id))}
         conn.execute(update(t.components).values(active=False))
         conn.execute(update(t.checks).values(active=False))
+        waiting = {
+            "reason": "waiting for the first check result",
+            "status": ComponentStatus.UNKNOWN.value,
+        }
         for position, c in enumerate(components):
-            values = {
-                "name": c["name"],
-                "description": c["description"],
-                "group_name": c["group_name"],
-                "position": position,
-                "active": True,
-            }
-            if c["id"] in existing:
-                conn.execute(
-                    update(t.components).where(t.components.c.id == c["id"]).values(**values)
-                )
-            else:
-                conn.execute(
-                    insert(t.components).values(
-                        id=c["id"],
-                        status=ComponentStatus.UNKNOWN.value,
-                        status_since=now,
-                        status_reason="waiting for the first check result",
-                        **values,
-                    )
-                )
-            for check_position, k in enumerate(c["checks"]):
-                check_values = {
-                    "component_id": c["id"],
-                    "name": k["name"],
-                    "type": k["type"],
-                    "interval_s": k["interval_s"],
-                    "position": check_position,
+            _upsert(
+                conn,
+                t.components,
+                key={"id": c["id"]},
+                values={
+                    "name": c["name"],
+                    "description": c["description"],
+                    "group_name": c["group_name"],
+                    "position": position,
                     "active": True,
-                }
-                if k["id"] in existing_checks:
-                    conn.execute(
-                        update(t.checks).where(t.checks.c.id == k["id"]).values(**check_values)
-                    )
-                else:
-                    conn.execute(
-                        insert(t.checks).values(
-                            id=k["id"],
-                            status=ComponentStatus.UNKNOWN.value,
-                            since=now,
-                            reason="waiting for the first check result",
-                            **check_values,
-                        )
-                    )
+                },
+                on_insert={"status": UNKNOWN, "status_since": now, "status_reason": RESTART_REASON},
+            )
+            for check_position, k in enumerate(c["checks"]):
+                _upsert(
+                    conn,
+                    t.checks,
+                    key={"id": k["id"]},
+                    values={
+                        "component_id": c["id"],
+                        "name": k["name"],
+                        "type": k["type"],
+                        "interval_s": k["interval_s"],
+                        "position": check_position,
+                        "active": True,
+                    },
+                    on_insert={
+                        "status": waiting["status"],
+                        "since": now,
+                        "reason": waiting["reason"],
+                    },
+                )
 
     def components(self, conn: Connection | None = None) -> list[ComponentRow]:
         query = select(t.components).where(t.components.c.active).order_by(t.components.c.position)
@@ -371,20 +373,12 @@ class Store:
             values = {
                 col: rollup.seconds.get(status, 0.0) for status, col in ROLLUP_COLUMNS.items()
             }
-            changed = conn.execute(
-                update(t.daily_rollups)
-                .where(
-                    t.daily_rollups.c.component_id == component_id,
-                    t.daily_rollups.c.day == rollup.day,
-                )
-                .values(updated_at=now, **values)
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(t.daily_rollups).values(
-                        component_id=component_id, day=rollup.day, updated_at=now, **values
-                    )
-                )
+            _upsert(
+                conn,
+                t.daily_rollups,
+                key={"component_id": component_id, "day": rollup.day},
+                values={"updated_at": now, **values},
+            )
 
     def rollups(
         self, component_ids: Sequence[str], first_day: date, last_day: date
@@ -408,11 +402,7 @@ class Store:
 
     def beat(self, name: str, at: datetime, detail: str = "") -> None:
         with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(t.heartbeats).where(t.heartbeats.c.name == name).values(at=at, detail=detail)
-            ).rowcount
-            if not changed:
-                conn.execute(insert(t.heartbeats).values(name=name, at=at, detail=detail))
+            _upsert(conn, t.heartbeats, key={"name": name}, values={"at": at, "detail": detail})
 
     def heartbeat(self, name: str) -> datetime | None:
         with self._reader(None) as c:
@@ -445,6 +435,22 @@ class Store:
         else:
             with self.engine.connect() as c:
                 yield c
+
+
+def _upsert(
+    conn: Connection,
+    table: Table,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    on_insert: dict[str, Any] | None = None,
+) -> None:
+    """Insert a row or update the existing one, in one statement (no race
+    between two writers that both see no row). `on_insert` values are set
+    only on a new row."""
+    dialect = conn.dialect.name
+    module = sqlite if dialect == "sqlite" else postgresql
+    statement = module.insert(table).values(**key, **values, **(on_insert or {}))
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
 
 
 def _component_row(r: Any) -> ComponentRow:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus, Indicator, page_description, page_indicator
 from statuspage.monitor import RESTART_REASON, SCHEDULER_HEARTBEAT
-from statuspage.state import CheckState, derive_component_state
+from statuspage.state import as_of, derive_component_state
 from statuspage.store import CheckRow, ComponentRow, Store
 from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
 
@@ -22,22 +22,9 @@ BAR_DAYS = 90
 SCHEDULER_STALL_AFTER = timedelta(seconds=30)
 
 
-@dataclass(frozen=True)
-class CheckView:
-    id: str
-    name: str
-    type: str
-    state: CheckState
-    last_result_at: datetime | None
-    last_result_status: ComponentStatus | None
-    last_result_reason: str | None
-    last_latency_ms: float | None
-    last_value: float | None
-
-    @property
-    def blind(self) -> bool:
-        """Lost its data (as opposed to: not run yet since a start)."""
-        return self.state.status is ComponentStatus.UNKNOWN and self.state.reason != RESTART_REASON
+def is_blind(check: CheckRow) -> bool:
+    """Lost its data (as opposed to: not run yet since a start)."""
+    return check.state.status is ComponentStatus.UNKNOWN and check.state.reason != RESTART_REASON
 
 
 @dataclass(frozen=True)
@@ -49,7 +36,7 @@ class ComponentView:
     status: ComponentStatus
     since: datetime
     reason: str
-    checks: list[CheckView]
+    checks: list[CheckRow]
     bars: list[DayBar]
     uptime: float | None
     no_data_seconds: float
@@ -93,39 +80,14 @@ class PageView:
         return result
 
 
-def effective_check(row: CheckRow, now: datetime) -> CheckView:
+def effective_check(row: CheckRow, now: datetime) -> CheckRow:
     """A check as it stands now: stale when its deadline passed unseen."""
-    state = row.state
-    if (
-        state.status is not ComponentStatus.UNKNOWN
-        and state.next_change_at
-        and now >= state.next_change_at
-    ):
-        last = state.last_data_at
-        reason = f"no result since {last:%H:%M:%S} UTC" if last else "no result"
-        state = replace(
-            state,
-            status=ComponentStatus.UNKNOWN,
-            since=state.next_change_at,
-            reason=reason,
-            next_change_at=None,
-        )
-    return CheckView(
-        id=row.id,
-        name=row.name,
-        type=row.type,
-        state=state,
-        last_result_at=row.last_result_at,
-        last_result_status=row.last_result_status,
-        last_result_reason=row.last_result_reason,
-        last_latency_ms=row.last_latency_ms,
-        last_value=row.last_value,
-    )
+    return replace(row, state=as_of(row.state, now))
 
 
 def build_page(config: Config, store: Store, now: datetime) -> PageView:
     rows = store.components()
-    checks_by_component: dict[str, list[CheckView]] = {r.id: [] for r in rows}
+    checks_by_component: dict[str, list[CheckRow]] = {r.id: [] for r in rows}
     for check in store.checks():
         if check.component_id in checks_by_component:
             checks_by_component[check.component_id].append(effective_check(check, now))
@@ -138,7 +100,7 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
         BlindSource(c.name, check.name, check.state.since, check.state.reason)
         for c in components
         for check in c.checks
-        if check.blind
+        if is_blind(check)
     ]
     statuses = [c.status for c in components]
     heartbeat = store.heartbeat(SCHEDULER_HEARTBEAT)
@@ -158,7 +120,7 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
 
 
 def _component_view(
-    row: ComponentRow, checks: list[CheckView], rollups: list[DayRollup], today: date
+    row: ComponentRow, checks: list[CheckRow], rollups: list[DayRollup], today: date
 ) -> ComponentView:
     status, since, reason = row.status, row.status_since, row.status_reason
     if checks:
