@@ -12,13 +12,12 @@ from typing import Any, NoReturn
 import click
 
 from statuspage import __version__
-from statuspage.checks import CheckContext
 from statuspage.checks.base import CheckResult
 from statuspage.clock import utc_now
 from statuspage.config import Config, ConfigError, load_config
 from statuspage.domain import ComponentStatus, worst_status
 from statuspage.monitor import watched_checks
-from statuspage.scheduler import DEADLINE_GRACE, run_with_deadline
+from statuspage.scheduler import DEADLINE_GRACE, check_context, run_with_deadline
 from statuspage.starter import STARTER_CONFIG
 
 EXIT_NOT_OPERATIONAL = 1
@@ -172,11 +171,7 @@ def check(config_path: Path, components: tuple[str, ...], output: str) -> None:
 
 def run_all_checks(config: Config, only: set[str] | None) -> dict[str, Any]:
     """Every check once, in parallel, each under its deadline."""
-    ctx = CheckContext(
-        now=utc_now,
-        prometheus_url=config.prometheus.url if config.prometheus else None,
-        prometheus_headers=dict(config.prometheus.headers) if config.prometheus else {},
-    )
+    ctx = check_context(config, utc_now)
     watched = [w for w in watched_checks(config) if only is None or w.component_id in only]
     with ThreadPoolExecutor(max_workers=max(1, min(32, len(watched)))) as pool:
         results = list(

@@ -45,6 +45,15 @@ ROLLUP_EVERY = timedelta(seconds=60)
 LATE_START = timedelta(seconds=1)
 
 
+def check_context(config: Config, clock: Clock) -> CheckContext:
+    return CheckContext(
+        now=clock,
+        prometheus_url=config.prometheus.url if config.prometheus else None,
+        prometheus_headers=dict(config.prometheus.headers) if config.prometheus else {},
+        secrets=config.secrets,
+    )
+
+
 def run_with_deadline(watched: WatchedCheck, ctx: CheckContext, deadline: timedelta) -> CheckResult:
     """Run a check in its own thread; past the deadline, abandon it and
     report the timeout. The abandoned thread ends on its socket timeouts."""
@@ -76,11 +85,7 @@ class CheckScheduler:
         self.config = config
         self.monitor = monitor
         self.clock = clock
-        self.ctx = CheckContext(
-            now=clock,
-            prometheus_url=config.prometheus.url if config.prometheus else None,
-            prometheus_headers=dict(config.prometheus.headers) if config.prometheus else {},
-        )
+        self.ctx = check_context(config, clock)
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(config.scheduler.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},

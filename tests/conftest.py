@@ -100,7 +100,9 @@ def _monitored_config(timezone: str = "UTC"):  # type: ignore[no-untyped-def]
                 {
                     "id": "api",
                     "name": "API",
-                    "checks": [{"name": "health", "type": "http", "url": "http://api.test/healthz"}],
+                    "checks": [
+                        {"name": "health", "type": "http", "url": "http://api.test/healthz"}
+                    ],
                 },
                 {
                     "id": "payments",

@@ -110,3 +110,30 @@ def test_an_unknown_check_type_gives_unknown() -> None:
 
 def test_every_check_type_has_a_runner() -> None:
     assert set(checks.RUNNERS) == set(checks.CHECK_TYPES)
+
+
+def test_secrets_from_the_environment_never_reach_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from statuspage.config import parse_config
+
+    config = parse_config(
+        {
+            "components": [
+                {
+                    "id": "x",
+                    "name": "X",
+                    "checks": [{"name": "c", "type": "http", "url": "http://x/?key=${KEY}"}],
+                }
+            ]
+        },
+        env={"KEY": "hunter2-long-secret"},
+    )
+    spec = config.components[0].checks[0]
+    monkeypatch.setitem(
+        checks.RUNNERS,
+        "http",
+        lambda spec, ctx: CheckResult(
+            ctx.now(), ComponentStatus.MAJOR_OUTAGE, f"failed for {spec.url}"
+        ),
+    )
+    result = run_check(spec, CheckContext(now=lambda: FIXED, secrets=config.secrets))
+    assert result.reason == "failed for http://x/?key=[secret]"

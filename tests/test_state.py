@@ -14,10 +14,10 @@ from statuspage.checks.base import CheckResult
 from statuspage.domain import ComponentStatus
 from statuspage.state import (
     RESTART_REASON,
-    as_of,
     CheckState,
     ComponentState,
     Policy,
+    as_of,
     component_change_time,
     derive_check_state,
     derive_component_state,

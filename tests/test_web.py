@@ -159,7 +159,9 @@ def test_readyz_when_the_database_is_gone(setup: tuple[Flask, Monitor, FakeClock
     assert response.json["problems"][0].startswith("database unreachable (")
 
 
-def test_every_response_carries_the_security_headers(setup: tuple[Flask, Monitor, FakeClock]) -> None:
+def test_every_response_carries_the_security_headers(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
     app, _, _ = setup
     client = app.test_client()
     for path in ("/", "/components/api", "/healthz", "/static/style.css", "/nope"):

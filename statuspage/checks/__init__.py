@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -34,6 +34,8 @@ class CheckContext:
     now: Clock
     prometheus_url: str | None = None
     prometheus_headers: dict[str, str] = field(default_factory=dict)
+    # Values that came from ${ENV}: never shown in a result's reason.
+    secrets: frozenset[str] = frozenset()
 
 
 def _run_http(spec: Any, ctx: CheckContext) -> CheckResult:
@@ -68,7 +70,23 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
     if not isinstance(result, CheckResult):
         log.error("check runner returned %r, not a CheckResult", type(result).__name__)
         return CheckResult(ctx.now(), ComponentStatus.UNKNOWN, "internal error: no result")
-    return result
+    return redact_result(result, ctx.secrets)
+
+
+def redact(text: str, secrets: frozenset[str]) -> str:
+    """Replace every secret in `text` (longest first, so a secret that
+    contains another is hidden whole)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and secret in text:
+            text = text.replace(secret, "[secret]")
+    return text
+
+
+def redact_result(result: CheckResult, secrets: frozenset[str]) -> CheckResult:
+    if not secrets:
+        return result
+    reason = redact(result.reason, secrets)
+    return result if reason == result.reason else replace(result, reason=reason)
 
 
 __all__ = ["CHECK_TYPES", "CheckConfig", "CheckContext", "CheckResult", "run_check"]

@@ -4,6 +4,9 @@ status page watching them, in one process."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -89,6 +92,17 @@ def wait_for_first_scrape(prometheus_url: str, targets: int, timeout_s: float = 
     return False
 
 
+def command_name() -> str:
+    """`statuspage` when it is on the PATH, else the path it was started by
+    (`.venv/bin/statuspage` after the README's quick start)."""
+    started_as = sys.argv[0]
+    if shutil.which("statuspage") == os.path.abspath(started_as) or not started_as.endswith(
+        "statuspage"
+    ):
+        return "statuspage"
+    return os.path.relpath(started_as)
+
+
 def banner(
     url: str, services: SimulatedServices, prometheus: PrometheusProcess | None, config_path: Path
 ) -> str:
@@ -109,7 +123,7 @@ def banner(
         f"    curl {control}/        # every service and its mode",
         "",
         "  Other commands work against it too:",
-        f"    statuspage check --config {config_path}",
+        f"    {command_name()} check --config {config_path}",
         "",
         "  Press Ctrl+C to stop.",
         "",
