@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,13 +17,17 @@ from statuspage import __version__
 from statuspage.checks.base import CheckResult
 from statuspage.clock import utc_now
 from statuspage.config import Config, ConfigError, load_config
+from statuspage.demo.scenario import SCENARIOS
 from statuspage.domain import ComponentStatus, worst_status
+from statuspage.durations import parse_duration
 from statuspage.monitor import watched_checks
 from statuspage.scheduler import DEADLINE_GRACE, check_context, run_with_deadline
 from statuspage.starter import STARTER_CONFIG
 
 EXIT_NOT_OPERATIONAL = 1
 EXIT_BAD_CONFIG = 2
+# Between rounds of `check --wait`.
+WAIT_ROUND_S = 3.0
 
 config_option = click.option(
     "--config",
@@ -115,13 +121,20 @@ def run(config_path: Path, host: str | None, port: int | None) -> None:
     show_default=True,
     help="Where the demo keeps its config and database.",
 )
-def demo(host: str, port: int, directory: Path) -> None:
+@click.option(
+    "--scenario",
+    type=click.Choice(sorted(SCENARIOS)),
+    default=None,
+    help="Replay an outage on the simulated services (deploy-misconfig: the outage of DESIGN.md).",
+)
+def demo(host: str, port: int, directory: Path, scenario: str | None) -> None:
     """Simulated services and a status page watching them."""
     from statuspage.demo.run import run_demo
 
     setup_logging()
+    steps = SCENARIOS[scenario]() if scenario else None
     try:
-        run_demo(host, port, directory, say=lambda text: click.echo(text, err=True))
+        run_demo(host, port, directory, say=lambda text: click.echo(text, err=True), scenario=steps)
     except OSError as exc:
         if "address already in use" in str(exc).lower():
             raise click.ClickException(f"port {port} is in use; try --port {port + 1}") from exc
@@ -149,24 +162,52 @@ def db_upgrade(config_path: Path) -> None:
 @config_option
 @click.option("--component", "components", multiple=True, help="Only this component (repeatable).")
 @click.option(
+    "--wait",
+    "wait_for",
+    default=None,
+    metavar="DURATION",
+    help="Keep checking until all are operational or this much time passed (e.g. 2m).",
+)
+@click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def check(config_path: Path, components: tuple[str, ...], output: str) -> None:
+def check(
+    config_path: Path, components: tuple[str, ...], wait_for: str | None, output: str
+) -> None:
     """Run every check once; exit 1 unless all components are operational.
 
-    Use it as a deploy gate: `statuspage check --config FILE && echo ok`.
+    Use it as a deploy gate: `statuspage check --config FILE --wait 2m`.
     """
     config = load_or_exit(config_path)
     unknown = [c for c in components if config.component(c) is None]
     if unknown:
         raise click.UsageError(f"no component {', '.join(map(repr, unknown))} in {config_path}")
-    report = run_all_checks(config, set(components) or None)
+    try:
+        budget = parse_duration(wait_for) if wait_for is not None else timedelta(0)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wait") from exc
+    deadline = time.monotonic() + budget.total_seconds()
+    while True:
+        report = run_all_checks(config, set(components) or None)
+        healthy = all_operational(report)
+        left = deadline - time.monotonic()
+        if healthy or left <= 0:
+            break
+        failing = [
+            f"{c['id']} {c['status']}" for c in report["components"] if c["status"] != "operational"
+        ]
+        click.echo(f"waiting ({round(left)}s left): {', '.join(failing)}", err=True)
+        time.sleep(min(WAIT_ROUND_S, left))
     if output == "json":
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_table(report))
-    if not all(c["status"] == ComponentStatus.OPERATIONAL for c in report["components"]):
+    if not healthy:
         sys.exit(EXIT_NOT_OPERATIONAL)
+
+
+def all_operational(report: dict[str, Any]) -> bool:
+    return all(c["status"] == ComponentStatus.OPERATIONAL for c in report["components"])
 
 
 def run_all_checks(config: Config, only: set[str] | None) -> dict[str, Any]:

@@ -188,3 +188,26 @@ def test_errors_show_a_page_without_internals(setup: tuple[Flask, Monitor, FakeC
     assert broken.status_code == 500
     assert "Something went wrong" in body and "secret" not in body and "Traceback" not in body
     assert client.post("/", data="x" * 2_000_000).status_code in (405, 413)
+
+
+def test_readyz_names_checks_that_lost_their_data_but_stays_ready(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, monitor, clock = setup
+    monitor.beat()
+    feed(monitor, clock, "api/health", OK, "status 200")
+    for _ in range(2):
+        clock.advance(30)
+        feed(monitor, clock, "payments/canary", ComponentStatus.UNKNOWN, "Prometheus: query returned no data")
+    monitor.beat()
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json["status"] == "degraded"
+    assert response.json["blind"] == [
+        {
+            "component": "Payments",
+            "check": "canary",
+            "since": "2026-09-15T05:00:00+00:00",  # no data ever since the start
+            "reason": "Prometheus: query returned no data",
+        }
+    ]

@@ -17,6 +17,7 @@ import httpx
 from statuspage.config import load_config
 from statuspage.demo.democonfig import write_demo_config
 from statuspage.demo.prometheus import PrometheusProcess, PrometheusStartError, start_prometheus
+from statuspage.demo.scenario import ScenarioPlayer, Step
 from statuspage.demo.services import SimulatedServices
 
 log = logging.getLogger(__name__)
@@ -28,14 +29,17 @@ def run_demo(
     directory: Path,
     say: Callable[[str], None],
     stop_event: threading.Event | None = None,
+    scenario: list[Step] | None = None,
 ) -> None:
     """Start everything, print how to use it, serve until interrupted
-    (or until `stop_event` is set)."""
+    (or until `stop_event` is set). A `scenario` starts playing once the
+    page is up."""
     from statuspage.runtime import serve, start_services
 
     directory.mkdir(parents=True, exist_ok=True)
     services = SimulatedServices().start()
     prometheus: PrometheusProcess | None = None
+    player: ScenarioPlayer | None = None
     try:
         try:
             prometheus = start_prometheus(directory, services.targets())
@@ -62,14 +66,17 @@ def run_demo(
         )
         config = load_config(config_path)
         running = start_services(config)
-        serve(
-            running,
-            host,
-            port,
-            on_ready=lambda url: say(banner(url, services, prometheus, config_path)),
-            stop_event=stop_event,
-        )
+
+        def ready(url: str) -> None:
+            nonlocal player
+            say(banner(url, services, prometheus, config_path))
+            if scenario:
+                player = ScenarioPlayer(scenario, services, say).start()
+
+        serve(running, host, port, on_ready=ready, stop_event=stop_event)
     finally:
+        if player is not None:
+            player.stop()
         if prometheus is not None:
             prometheus.stop()
         services.stop()

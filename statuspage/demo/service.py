@@ -101,6 +101,7 @@ class SimulatedService:
         self._listener: Listener | None = None
         self._traffic: threading.Thread | None = None
         self._running = False
+        self._metrics_dead = False
 
     # --- life cycle ---------------------------------------------------------
 
@@ -256,8 +257,13 @@ class SimulatedService:
         self.metrics.observe(time.monotonic() - started, response.status_code)
         return response
 
+    def set_metrics_dead(self, dead: bool) -> None:
+        """Blind Prometheus whatever the mode: the replayed outage slows a
+        service and kills its exporter at once."""
+        self._metrics_dead = dead
+
     def _metrics(self) -> Response:
-        if self._mode is Mode.METRICS_DEAD:
+        if self._mode is Mode.METRICS_DEAD or self._metrics_dead:
             return Response("metrics exporter is down (simulated)\n", 503, mimetype="text/plain")
         return Response(self.metrics.exposition(), content_type=METRICS_CONTENT_TYPE)
 

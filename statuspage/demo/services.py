@@ -147,10 +147,16 @@ class SimulatedServices:
         while its health endpoint still answers 200."""
         self.canary.subscriptions_expired = expired
 
+    def set_metrics_dead(self, dead: bool) -> None:
+        """Every exporter stops (or resumes) answering Prometheus."""
+        for service in self._services.values():
+            service.set_metrics_dead(dead)
+
     def reset(self) -> None:
         """Every service healthy again, subscriptions active."""
         for service in self._services.values():
             service.set_mode(Mode.HEALTHY, self._slow_seconds)
+            service.set_metrics_dead(False)
         self.canary.subscriptions_expired = False
 
     def states(self) -> dict[str, ServiceState]:

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from statuspage.checks.base import CheckResult
+from statuspage.checks.heartbeat import Pings
 from statuspage.domain import ComponentStatus
 from statuspage.state import RESTART_REASON, CheckState
 from statuspage.store import tables as t
@@ -427,6 +428,48 @@ class Store:
             query = query.where(t.missed_runs.c.check_id == check_id)
         with self._reader(None) as c:
             return int(c.execute(query).scalar() or 0)
+
+    # --- heartbeat checks -------------------------------------------------
+
+    def set_heartbeat_token(self, check_id: str, token_hash: str, now: datetime) -> None:
+        """Give a heartbeat check a (new) token; the old one stops working."""
+        with self.engine.begin() as conn:
+            _upsert(
+                conn,
+                t.heartbeat_checks,
+                key={"check_id": check_id},
+                values={"token_hash": token_hash, "token_created_at": now},
+                on_insert={"pings": 0},
+            )
+
+    def has_heartbeat_token(self, check_id: str, token_hash: str | None = None) -> bool:
+        h = t.heartbeat_checks
+        query = select(h.c.check_id).where(h.c.check_id == check_id)
+        if token_hash is not None:
+            query = query.where(h.c.token_hash == token_hash)
+        with self._reader(None) as c:
+            return c.execute(query).first() is not None
+
+    def record_ping(self, token_hash: str, at: datetime, failed: bool = False) -> str | None:
+        """Note a ping; returns the check id, or None for an unknown token."""
+        h = t.heartbeat_checks
+        column = "last_fail_at" if failed else "last_ping_at"
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(h)
+                .where(h.c.token_hash == token_hash)
+                .values({column: at, "pings": h.c.pings + 1})
+                .returning(h.c.check_id)
+            ).first()
+        return row.check_id if row else None
+
+    def pings(self, check_id: str) -> Pings | None:
+        h = t.heartbeat_checks
+        with self._reader(None) as c:
+            row = c.execute(select(h).where(h.c.check_id == check_id)).first()
+        if row is None:
+            return None
+        return Pings(row.last_ping_at, row.last_fail_at, watching_since=row.token_created_at)
 
     @contextlib.contextmanager
     def _reader(self, conn: Connection | None) -> Iterator[Connection]:

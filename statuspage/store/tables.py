@@ -158,3 +158,15 @@ heartbeats = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("detail", Text, nullable=False, default=""),
 )
+
+heartbeat_checks = Table(
+    "heartbeat_checks",
+    metadata,
+    Column("check_id", String(140), ForeignKey("checks.id"), primary_key=True),
+    # SHA-256 of the token; the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_created_at", UTCDateTime, nullable=False),
+    Column("last_ping_at", UTCDateTime),
+    Column("last_fail_at", UTCDateTime),
+    Column("pings", BigInteger, nullable=False, default=0),
+)

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from statuspage.monitor import SCHEDULER_HEARTBEAT
 from statuspage.web import deps
-from statuspage.web.pageview import SCHEDULER_STALL_AFTER
+from statuspage.web.pageview import SCHEDULER_STALL_AFTER, blind_sources
 
 bp = Blueprint("ops", __name__)
 
@@ -43,4 +43,19 @@ def readyz() -> ResponseReturnValue:
             )
     if problems:
         return jsonify(status="unavailable", problems=problems), 503
-    return jsonify(status="ok", scheduler_heartbeat=heartbeat.isoformat() if heartbeat else None)
+    # Blind checks do not make the page unready (it must keep serving, and
+    # it says so in its banner), but they are named here for operators.
+    blind = [
+        {
+            "component": b.component,
+            "check": b.check,
+            "since": b.since.isoformat(),
+            "reason": b.reason,
+        }
+        for b in blind_sources(store, now)
+    ]
+    return jsonify(
+        status="degraded" if blind else "ok",
+        scheduler_heartbeat=heartbeat.isoformat() if heartbeat else None,
+        blind=blind,
+    )

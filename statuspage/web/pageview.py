@@ -85,6 +85,23 @@ def effective_check(row: CheckRow, now: datetime) -> CheckRow:
     return replace(row, state=as_of(row.state, now))
 
 
+def blind_sources(store: Store, now: datetime) -> list[BlindSource]:
+    """Every check without fresh data (stale or lost), oldest first, for
+    /readyz and the staff view; cheaper than building the whole page."""
+    names = {c.id: c.name for c in store.components()}
+    found = [
+        BlindSource(
+            names.get(check.component_id, check.component_id),
+            check.name,
+            check.state.since,
+            check.state.reason,
+        )
+        for check in (effective_check(row, now) for row in store.checks())
+        if check.component_id in names and is_blind(check)
+    ]
+    return sorted(found, key=lambda b: b.since)
+
+
 def build_page(config: Config, store: Store, now: datetime) -> PageView:
     rows = store.components()
     checks_by_component: dict[str, list[CheckRow]] = {r.id: [] for r in rows}
@@ -102,6 +119,8 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
         for check in c.checks
         if is_blind(check)
     ]
+    # Oldest first: the banner's first line is where the blindness began.
+    blind.sort(key=lambda b: b.since)
     statuses = [c.status for c in components]
     heartbeat = store.heartbeat(SCHEDULER_HEARTBEAT)
     stalled = (
