@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -474,7 +475,7 @@ def test_upgrade_from_empty_gives_the_declared_schema(database_url: str) -> None
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, t.metadata) == []
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-        assert version == ["0001"]
+        assert version == [ScriptDirectory.from_config(store._alembic(conn)).get_current_head()]
         # Upgrading again is a no-op.
         store.upgrade()
         assert store.pending_migrations() is False
@@ -502,6 +503,24 @@ def test_migrations_are_forward_only(store: Store) -> None:
     with pytest.raises(RuntimeError, match="not supported"), store.engine.begin() as conn:
         command.downgrade(store._alembic(conn), "base")
     assert store.pending_migrations() is False
+
+
+def test_upgrade_from_the_first_release_keeps_its_data(database_url: str) -> None:
+    """DATA-09: a database made by revision 0001, with rows, upgrades to
+    head without losing them."""
+    store = Store(database_url)
+    try:
+        with store.engine.begin() as conn:
+            command.upgrade(store._alembic(conn), "0001")
+        sync(store, [component("api")])
+        add_results(store, "api/health", result(0))
+        store.upgrade()
+        assert store.pending_migrations() is False
+        assert [c.id for c in store.components()] == ["api"]
+        assert recent(store, "api/health", 5) == [result(0)]
+        assert store.pings("api/health") is None  # the new table is there and empty
+    finally:
+        store.close()
 
 
 def test_upgrade_keeps_existing_data(database_url: str) -> None:
