@@ -15,14 +15,16 @@ import click
 
 from statuspage import __version__
 from statuspage.checks.base import CheckResult
+from statuspage.checks.heartbeat import hash_token, new_token
 from statuspage.clock import utc_now
 from statuspage.config import Config, ConfigError, load_config
 from statuspage.demo.scenario import SCENARIOS
 from statuspage.domain import ComponentStatus, worst_status
 from statuspage.durations import parse_duration
-from statuspage.monitor import watched_checks
+from statuspage.monitor import component_rows, watched_checks
 from statuspage.scheduler import DEADLINE_GRACE, check_context, run_with_deadline
 from statuspage.starter import STARTER_CONFIG
+from statuspage.store import Store
 
 EXIT_NOT_OPERATIONAL = 1
 EXIT_BAD_CONFIG = 2
@@ -141,6 +143,35 @@ def demo(host: str, port: int, directory: Path, scenario: str | None) -> None:
         raise
 
 
+@main.command("heartbeat-token")
+@config_option
+@click.argument("check_id")
+def heartbeat_token(config_path: Path, check_id: str) -> None:
+    """Make a new token for a heartbeat check (the old one stops working).
+
+    The token is printed once, alone on the last line; only its hash is kept.
+    """
+    config = load_or_exit(config_path)
+    specs = {cid: spec for _, spec, cid in config.checks()}
+    spec = specs.get(check_id)
+    if spec is None or spec.type != "heartbeat":  # type: ignore[attr-defined]
+        beats = [cid for cid, s in specs.items() if s.type == "heartbeat"]  # type: ignore[attr-defined]
+        known = ", ".join(beats) or "none in this config"
+        raise click.UsageError(f"{check_id!r} is not a heartbeat check (heartbeat checks: {known})")
+    if spec.token:  # type: ignore[attr-defined]
+        raise click.ClickException(f"{check_id} takes its token from the config; change it there")
+    store = Store(config.database_url())
+    store.upgrade()
+    with store.transaction() as conn:
+        store.sync_components(conn, component_rows(config), utc_now())
+    token = new_token()
+    store.set_heartbeat_token(check_id, hash_token(token), utc_now())
+    url = f"{config.site.url}/api/v1/heartbeat/"
+    click.echo(f"Ping it with: curl -fsS -X POST {url}<token>   (append /fail to report a failure)")
+    click.echo("The token is shown this once:")
+    click.echo(token)
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""
@@ -150,8 +181,6 @@ def db() -> None:
 @config_option
 def db_upgrade(config_path: Path) -> None:
     """Apply pending database migrations."""
-    from statuspage.store import Store
-
     config = load_or_exit(config_path)
     store = Store(config.database_url())
     store.upgrade()
@@ -212,7 +241,7 @@ def all_operational(report: dict[str, Any]) -> bool:
 
 def run_all_checks(config: Config, only: set[str] | None) -> dict[str, Any]:
     """Every check once, in parallel, each under its deadline."""
-    ctx = check_context(config, utc_now)
+    ctx = check_context(config, utc_now, _store_if_heartbeats(config))
     watched = [w for w in watched_checks(config) if only is None or w.component_id in only]
     with ThreadPoolExecutor(max_workers=max(1, min(32, len(watched)))) as pool:
         results = list(
@@ -258,6 +287,21 @@ def run_all_checks(config: Config, only: set[str] | None) -> dict[str, Any]:
             }
         )
     return {"components": report}
+
+
+def _store_if_heartbeats(config: Config) -> Store | None:
+    """Heartbeat checks read their pings from the database of a running
+    page; other checks need no database."""
+    if not any(spec.type == "heartbeat" for _, spec, _ in config.checks()):  # type: ignore[attr-defined]
+        return None
+    store = Store(config.database_url())
+    try:
+        store.ping()
+        if store.pending_migrations():
+            return None
+    except Exception:
+        return None
+    return store
 
 
 def format_table(report: dict[str, Any]) -> str:

@@ -137,6 +137,7 @@ class Config(StrictModel):
         for component in self.components:
             for check in component.checks:
                 apply_defaults(check, self.defaults)
+                check._check_id = check_id(component, check)
         return self
 
     @property

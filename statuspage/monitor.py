@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection
 
 from statuspage.checks.base import CheckResult, CheckSpec
+from statuspage.checks.heartbeat import HeartbeatCheck, hash_token
 from statuspage.clock import Clock
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
@@ -118,7 +119,27 @@ class Monitor:
                     self._states[w.id] = initial_state(now, RESTART_REASON)
                     self.store.set_check_state(conn, w.id, self._states[w.id])
                 self._apply_component(conn, cid, now, fallback_at=went_dark, changed=[])
+        self._sync_heartbeat_tokens(now)
         self.refresh_rollups()
+
+    def _sync_heartbeat_tokens(self, now: datetime) -> None:
+        """A token given in the config (e.g. from ${ENV}) is stored hashed;
+        a heartbeat check without one is named in the log with the command
+        that makes one."""
+        for watched in self.checks.values():
+            if not isinstance(watched.spec, HeartbeatCheck):
+                continue
+            if watched.spec.token:
+                token_hash = hash_token(watched.spec.token)
+                if not self.store.has_heartbeat_token(watched.id, token_hash):
+                    self.store.set_heartbeat_token(watched.id, token_hash, now)
+            elif not self.store.has_heartbeat_token(watched.id):
+                log.warning(
+                    "heartbeat check %s has no token yet: run `statuspage heartbeat-token %s`",
+                    watched.id,
+                    watched.id,
+                    extra={"check": watched.id},
+                )
 
     def _went_dark_at(
         self, watched: Sequence[WatchedCheck], previous: Mapping[str, CheckRow], now: datetime

@@ -33,6 +33,7 @@ from statuspage.clock import Clock
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
 from statuspage.monitor import Monitor, WatchedCheck
+from statuspage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,13 @@ ROLLUP_EVERY = timedelta(seconds=60)
 LATE_START = timedelta(seconds=1)
 
 
-def check_context(config: Config, clock: Clock) -> CheckContext:
+def check_context(config: Config, clock: Clock, store: Store | None = None) -> CheckContext:
     return CheckContext(
         now=clock,
         prometheus_url=config.prometheus.url if config.prometheus else None,
         prometheus_headers=dict(config.prometheus.headers) if config.prometheus else {},
         secrets=config.secrets,
+        pings=store.pings if store is not None else None,
     )
 
 
@@ -85,7 +87,7 @@ class CheckScheduler:
         self.config = config
         self.monitor = monitor
         self.clock = clock
-        self.ctx = check_context(config, clock)
+        self.ctx = check_context(config, clock, monitor.store)
         self._scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(config.scheduler.workers)},
             job_defaults={"coalesce": True, "max_instances": 1},

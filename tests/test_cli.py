@@ -151,7 +151,9 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     store.close()
 
 
-def test_check_wait_keeps_checking_until_the_deploy_is_healthy(tmp_path: Path, server: ScriptedServer) -> None:
+def test_check_wait_keeps_checking_until_the_deploy_is_healthy(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
     answers = iter([Reply(503, '{"status": "starting"}')] * 2)
 
     def payments(_seen):  # type: ignore[no-untyped-def]
@@ -159,11 +161,17 @@ def test_check_wait_keeps_checking_until_the_deploy_is_healthy(tmp_path: Path, s
 
     server.route("/deploying", payments)
     path = config_file(tmp_path, server, payments_path="/deploying")
-    result = CliRunner().invoke(main, ["check", "--config", str(path), "--component", "payments", "--wait", "30s"])
+    result = CliRunner().invoke(
+        main, ["check", "--config", str(path), "--component", "payments", "--wait", "30s"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("waiting (") == 2
     assert "payments major_outage" in result.output
-    assert result.output.splitlines()[-1].split(maxsplit=2) == ["payments", "operational", "all checks pass"]
+    assert result.output.splitlines()[-1].split(maxsplit=2) == [
+        "payments",
+        "operational",
+        "all checks pass",
+    ]
 
 
 def test_check_wait_gives_up_when_the_time_is_up(tmp_path: Path, server: ScriptedServer) -> None:
@@ -174,6 +182,8 @@ def test_check_wait_gives_up_when_the_time_is_up(tmp_path: Path, server: Scripte
 
 
 def test_check_wait_needs_a_duration(tmp_path: Path, server: ScriptedServer) -> None:
-    result = CliRunner().invoke(main, ["check", "--config", str(config_file(tmp_path, server)), "--wait", "soon"])
+    result = CliRunner().invoke(
+        main, ["check", "--config", str(config_file(tmp_path, server)), "--wait", "soon"]
+    )
     assert result.exit_code == 2
     assert "'soon' is not a duration" in result.output

@@ -92,7 +92,7 @@ def test_three_mistakes_are_all_reported_with_file_and_path(tmp_path: Path) -> N
     assert errors_of(path) == [
         f"{path}: site.colour: is not a known key",
         f"{path}: components[0].checks[0].timeout: must be at most 60s",
-        f"{path}: components[1].checks[0]: unknown check type 'smtp' (known: http, prometheus)",
+        f"{path}: components[1].checks[0]: unknown check type 'smtp' (known: http, workflow, prometheus, tcp, tls, dns, heartbeat)",
     ]
 
 
@@ -156,7 +156,7 @@ def test_timeout_must_be_shorter_than_the_interval(tmp_path: Path) -> None:
             "components[0].checks[0].type",
             "a prometheus check needs prometheus.url to be set",
         ),
-        ("{name: h}", "components[0].checks[0]", "needs a type (http, prometheus)"),
+        ("{name: h}", "components[0].checks[0]", "needs a type (http, workflow, prometheus, tcp, tls, dns, heartbeat)"),
     ],
 )
 def test_check_mistakes_name_path_and_reason(

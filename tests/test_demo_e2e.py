@@ -8,33 +8,27 @@ makes: interval x confirm_down + 5 s (5 s x 2 + 5 s in the demo config).
 
 from __future__ import annotations
 
-import re
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from statuspage.demo.run import run_demo
+from tests.pagewatch import read_page, running_demo, wait_for
 
 PROMISE_S = 5 * 2 + 5
 
 
 @dataclass
-class RunningDemo:
+class Demo:
     url: str
     control: str
     output: list[str]
 
     def statuses(self) -> dict[str, str]:
-        html = httpx.get(self.url + "/", timeout=5).text
-        found = re.findall(r'id="component-([a-z]+)".*?class="status s-([a-z_]+)"', html, re.S)
-        return dict(found)
+        return read_page(self.url).statuses
 
     def page(self, path: str = "/") -> str:
         return httpx.get(self.url + path, timeout=5).text
@@ -45,57 +39,24 @@ class RunningDemo:
         ).raise_for_status()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
-    directory: Path = tmp_path_factory.mktemp("demo")
-    port = free_port()
-    output: list[str] = []
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_demo, args=("127.0.0.1", port, directory, output.append, stop), daemon=True
-    )
-    thread.start()
-    control = None
-    deadline = time.monotonic() + 45
-    while control is None and time.monotonic() < deadline:
-        for text in output:
-            if m := re.search(r"control: (http://127\.0\.0\.1:\d+)", text):
-                control = m.group(1)
-        time.sleep(0.1)
-    assert control, f"the demo did not start: {output}"
-    running = RunningDemo(f"http://127.0.0.1:{port}", control, output)
-    assert wait_for(lambda: set(running.statuses().values()) == {"operational"}, 20), (
-        running.statuses()
-    )
-    yield running
-    stop.set()
-    thread.join(timeout=20)
-    assert not thread.is_alive()
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with running_demo(tmp_path_factory.mktemp("demo")) as running:
+        demo = Demo(running.url, running.control, running.output)
+        assert wait_for(lambda: set(demo.statuses().values()) == {"operational"}, 20), (
+            demo.statuses()
+        )
+        yield demo
 
 
-def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return bool(condition())
-
-
-def test_banner_tells_how_to_break_and_mend(demo: RunningDemo) -> None:
+def test_banner_tells_how_to_break_and_mend(demo: Demo) -> None:
     text = "\n".join(demo.output)
     assert "statuspage demo is running: " + demo.url in text
     assert f'curl -d \'{{"mode": "down"}}\' {demo.control}/payments/mode' in text
 
 
 @pytest.mark.slow
-def test_breaking_a_service_shows_on_the_page_and_mending_brings_it_back(demo: RunningDemo) -> None:
+def test_breaking_a_service_shows_on_the_page_and_mending_brings_it_back(demo: Demo) -> None:
     demo.set_mode("payments", "down")
     broken_at = time.monotonic()
     seen_others: set[str] = set()
@@ -119,7 +80,7 @@ def test_breaking_a_service_shows_on_the_page_and_mending_brings_it_back(demo: R
 
 @pytest.mark.slow
 @pytest.mark.integration
-def test_metrics_going_dark_shows_the_prometheus_checks_as_no_data(demo: RunningDemo) -> None:
+def test_metrics_going_dark_shows_the_prometheus_checks_as_no_data(demo: Demo) -> None:
     if shutil.which("prometheus") is None:
         pytest.skip("prometheus binary not found: apt-get install prometheus")
     demo.set_mode("api", "metrics_dead")

@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from statuspage.checks import CheckContext, run_check
 from statuspage.checks.http import HttpCheck
 from statuspage.checks.prometheus import PrometheusCheck
+from statuspage.checks.workflow import WorkflowCheck
 from statuspage.clock import utc_now
 from statuspage.config import load_config
 from statuspage.demo import (
@@ -46,7 +47,7 @@ SLOW_SECONDS = 0.3
 CANARY = {"user": "canary", "password": "s3cret-canary"}
 P95_API = (
     "histogram_quantile(0.95, sum by (le) "
-    '(rate(http_request_duration_seconds_bucket{service="api"}[1m])))'
+    '(rate(http_request_duration_seconds_bucket{service="api"}[30s])))'
 )
 
 
@@ -477,8 +478,13 @@ def test_demo_config_validates_and_says_what_it_is(tmp_path: Path) -> None:
     assert (p95.degraded_above, p95.outage_above) == (1, 10)
     payments = config.component("payments")
     assert payments is not None
-    payments_health, payments_p95 = payments.checks
+    payments_health, canary, payments_p95 = payments.checks
     assert isinstance(payments_health, HttpCheck) and payments_health.latency is None
+    assert isinstance(canary, WorkflowCheck)
+    assert [step.url.text for step in canary.steps] == [
+        "http://127.0.0.1:9101/login",
+        "http://127.0.0.1:9101/subscriptions/canary",
+    ]
     assert isinstance(payments_p95, PrometheusCheck)
     assert payments_p95.query == P95_API.replace('"api"', '"payments"')
     projects = config.component("projects")
@@ -490,7 +496,7 @@ def test_demo_config_without_prometheus_has_http_checks_only(tmp_path: Path) -> 
     urls = {name: f"http://127.0.0.1:{9100 + i}/" for i, name in enumerate(SERVICE_NAMES)}
     config = load_config(write_demo_config(tmp_path / "new", urls, None, 8080))
     assert config.prometheus is None
-    assert {type(check) for _, check, _ in config.checks()} == {HttpCheck}
+    assert {type(check) for _, check, _ in config.checks()} == {HttpCheck, WorkflowCheck}
     urls_checked = [check.url for _, check, _ in config.checks() if isinstance(check, HttpCheck)]
     assert urls_checked[-1] == "http://127.0.0.1:9104/healthz"
 
@@ -505,7 +511,8 @@ def test_demo_config_checks_pass_and_fail_against_the_services(
 ) -> None:
     path = write_demo_config(tmp_path, sim.urls(), None, 8080, control_url=sim.control_url)
     assert f"curl -X POST {sim.control_url}/api/mode" in path.read_text()
-    config = load_config(path)
+    # The demo config takes the canary password from the environment.
+    config = load_config(path, env={"DEMO_CANARY_PASSWORD": CANARY["password"]})
     context = CheckContext(now=utc_now)
     statuses = {
         check_id: run_check(check, context).status for _, check, check_id in config.checks()
@@ -517,6 +524,9 @@ def test_demo_config_checks_pass_and_fail_against_the_services(
     assert results["api/health"].reason == "status (503) == 200"
     assert results["projects/health"].reason == "connection refused"
     assert results["payments/health"].status is ComponentStatus.OPERATIONAL
+    sim.set_subscriptions_expired(True)
+    canary = run_check(config.component("payments").checks[1], context)  # type: ignore[union-attr]
+    assert canary.reason == 'step 2 "read subscription": json $.status ("expired") == "active"'
 
 
 # --- Prometheus ------------------------------------------------------------------------

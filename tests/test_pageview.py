@@ -153,10 +153,11 @@ def test_checks_marked_stale_by_the_monitor_are_listed_too(
     page = page_at(monitor_config, store, 200)
 
     assert shown(page) == {"api": (UNKNOWN, at(130)), "payments": (UNKNOWN, at(100))}
+    # Oldest first: the banner starts where the blindness began.
     assert [(b.component, b.check, b.since) for b in page.blind] == [
-        ("API", "health", at(130)),
         ("Payments", "health", at(100)),
         ("Payments", "canary", at(100)),
+        ("API", "health", at(130)),
     ]
     assert page.status_line == "Status Unknown: No Monitoring Data"
 

@@ -198,7 +198,13 @@ def test_readyz_names_checks_that_lost_their_data_but_stays_ready(
     feed(monitor, clock, "api/health", OK, "status 200")
     for _ in range(2):
         clock.advance(30)
-        feed(monitor, clock, "payments/canary", ComponentStatus.UNKNOWN, "Prometheus: query returned no data")
+        feed(
+            monitor,
+            clock,
+            "payments/canary",
+            ComponentStatus.UNKNOWN,
+            "Prometheus: query returned no data",
+        )
     monitor.beat()
     response = app.test_client().get("/readyz")
     assert response.status_code == 200

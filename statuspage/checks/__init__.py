@@ -15,16 +15,24 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from statuspage.checks.base import CheckResult, CheckSpec
+from statuspage.checks.dns import DnsCheck, run_dns_check
+from statuspage.checks.heartbeat import HeartbeatCheck, Pings, judge_heartbeat
 from statuspage.checks.http import HttpCheck, run_http_check
 from statuspage.checks.prometheus import PrometheusCheck, run_prometheus_check
+from statuspage.checks.tcp import TcpCheck, run_tcp_check
+from statuspage.checks.tls import TlsCheck, run_tls_check
+from statuspage.checks.workflow import WorkflowCheck, run_workflow_check
 from statuspage.clock import Clock
 from statuspage.domain import ComponentStatus
 
 log = logging.getLogger(__name__)
 
 # The union the config parses, told apart by `type`.
-CheckConfig = Annotated[HttpCheck | PrometheusCheck, Field(discriminator="type")]
-CHECK_TYPES = ("http", "prometheus")
+CheckConfig = Annotated[
+    HttpCheck | WorkflowCheck | PrometheusCheck | TcpCheck | TlsCheck | DnsCheck | HeartbeatCheck,
+    Field(discriminator="type"),
+]
+CHECK_TYPES = ("http", "workflow", "prometheus", "tcp", "tls", "dns", "heartbeat")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,8 @@ class CheckContext:
     prometheus_headers: dict[str, str] = field(default_factory=dict)
     # Values that came from ${ENV}: never shown in a result's reason.
     secrets: frozenset[str] = frozenset()
+    # The pings a heartbeat check has received, by check id.
+    pings: Callable[[str], Pings | None] | None = None
 
 
 def _run_http(spec: Any, ctx: CheckContext) -> CheckResult:
@@ -48,9 +58,29 @@ def _run_prometheus(spec: Any, ctx: CheckContext) -> CheckResult:
     return run_prometheus_check(spec, ctx.prometheus_url, ctx.now, ctx.prometheus_headers)
 
 
+def _run_workflow(spec: Any, ctx: CheckContext) -> CheckResult:
+    return run_workflow_check(spec, ctx.now)
+
+
+def _run_heartbeat(spec: Any, ctx: CheckContext) -> CheckResult:
+    pings = ctx.pings(spec.check_id) if ctx.pings else None
+    if pings is None:
+        return CheckResult(
+            ctx.now(),
+            ComponentStatus.UNKNOWN,
+            f"no token yet: run `statuspage heartbeat-token {spec.check_id}`",
+        )
+    return judge_heartbeat(spec, pings, ctx.now())
+
+
 RUNNERS: dict[str, Callable[[Any, CheckContext], CheckResult]] = {
     "http": _run_http,
     "prometheus": _run_prometheus,
+    "workflow": _run_workflow,
+    "tcp": lambda spec, ctx: run_tcp_check(spec, ctx.now),
+    "tls": lambda spec, ctx: run_tls_check(spec, ctx.now),
+    "dns": lambda spec, ctx: run_dns_check(spec, ctx.now),
+    "heartbeat": _run_heartbeat,
 }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from statuspage.domain import ComponentStatus
 from statuspage.durations import Duration
@@ -76,6 +76,13 @@ class CheckSpec(StrictModel):
         if timeout is not None and timeout > MAX_TIMEOUT:
             raise ValueError(f"must be at most {int(MAX_TIMEOUT.total_seconds())}s")
         return timeout
+
+    # "component/check", set when the config loads.
+    _check_id: str = PrivateAttr(default="")
+
+    @property
+    def check_id(self) -> str:
+        return self._check_id
 
     @property
     def slug(self) -> str:

@@ -51,7 +51,11 @@ def judge_heartbeat(spec: HeartbeatCheck, pings: Pings, now: datetime) -> CheckR
     expected = f"expected every {format_duration(spec.period)}, grace {format_duration(spec.grace)}"
     last_ok, last_fail = pings.last_ping_at, pings.last_fail_at
     if last_fail is not None and (last_ok is None or last_fail >= last_ok):
-        return CheckResult(now, ComponentStatus(spec.failure_status), f"the job reported a failure at {_hm(last_fail)}")
+        return CheckResult(
+            now,
+            ComponentStatus(spec.failure_status),
+            f"the job reported a failure at {_hm(last_fail)}",
+        )
     if last_ok is None:
         if now - pings.watching_since < deadline_after:
             return CheckResult(now, ComponentStatus.UNKNOWN, "waiting for the first heartbeat")
@@ -61,7 +65,9 @@ def judge_heartbeat(spec: HeartbeatCheck, pings: Pings, now: datetime) -> CheckR
     late = now - last_ok
     if late >= deadline_after:
         return CheckResult(
-            now, ComponentStatus(spec.failure_status), f"no heartbeat since {_hm(last_ok)} ({expected})"
+            now,
+            ComponentStatus(spec.failure_status),
+            f"no heartbeat since {_hm(last_ok)} ({expected})",
         )
     return CheckResult(now, ComponentStatus.OPERATIONAL, f"last heartbeat {_ago(late)} ago")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -102,6 +104,21 @@ class LatencyThresholds(StrictModel):
             return ComponentStatus.DEGRADED_PERFORMANCE
         return None
 
+    def judge(
+        self, seconds: float, outage_status: ComponentStatus
+    ) -> tuple[ComponentStatus, str] | None:
+        """The status and reason (`latency (1.2s) < 1s`) for an answer that
+        took `seconds`, or None when it was fast enough. Past `outage` the
+        status is the check's `outage_status` (its failure_status)."""
+        slow = self.status_for(timedelta(seconds=seconds))
+        if slow is None:
+            return None
+        limit = self.outage if slow is ComponentStatus.MAJOR_OUTAGE else self.degraded
+        status = outage_status if slow is ComponentStatus.MAJOR_OUTAGE else slow
+        assert limit is not None
+        limit_text = describe_seconds(limit.total_seconds())
+        return status, f"latency ({describe_seconds(seconds)}) < {limit_text}"
+
 
 class HttpCheck(CheckSpec):
     type: Literal["http"]
@@ -115,16 +132,7 @@ class HttpCheck(CheckSpec):
     follow_redirects: bool = False
     verify_tls: bool = True
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        parsed = httpx.URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        host = parsed.host.lower().rstrip(".")
-        if host in METADATA_HOSTS or is_metadata_address(host):
-            raise ValueError(f"{host} is a cloud metadata address; a check may not target it")
-        return url
+    _url = field_validator("url")(lambda cls, url: check_target_url(url))
 
     @field_validator("method")
     @classmethod
@@ -140,85 +148,151 @@ class HttpCheck(CheckSpec):
         return self
 
 
+def check_target_url(url: str) -> str:
+    """A URL a check may fetch: http(s), with a host, and not a cloud
+    metadata address. Raises ValueError with a reason for the config."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:  # not a ValueError: pydantic would let it escape
+        raise ValueError(f"is not a valid URL ({_first_line(str(exc))})") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    host = parsed.host.lower().rstrip(".")
+    if host in METADATA_HOSTS or is_metadata_address(host):
+        raise ValueError(f"{host} is a cloud metadata address; a check may not target it")
+    return url
+
+
 def run_http_check(spec: HttpCheck, now: Clock, client: httpx.Client | None = None) -> CheckResult:
     """Run one request and judge it. Never raises.
 
-    The timeout is one deadline for the whole run (connect, TLS, headers,
-    body), not per read: a server that drips a byte at a time is cut when
-    it passes. A `client` should come from `probe_client` to keep that and
-    the metadata guard.
+    A `client` should come from `probe_client`, to keep the run's deadline
+    and the metadata guard (see `send_request`).
     """
     started_at = now()
-    timeout = spec.effective_timeout().total_seconds()
+    failed = ComponentStatus(spec.failure_status)
+    http = client or probe_client(spec.verify_tls, spec.follow_redirects)
+    try:
+        answer = send_request(
+            http,
+            spec.method,
+            spec.url,
+            spec.effective_timeout().total_seconds(),
+            headers=spec.headers,
+            content=spec.body,
+            json_body=spec.json_body,
+            follow_redirects=spec.follow_redirects,
+        )
+    finally:
+        if client is None:
+            http.close()
+    if answer.failure is not None:
+        return CheckResult(started_at, failed, answer.failure, answer.latency_ms)
+    if reason := spec.expect.failure(answer.status, answer.body):
+        return CheckResult(started_at, failed, reason, answer.latency_ms)
+    if spec.latency is not None and (slow := spec.latency.judge(answer.seconds, failed)):
+        return CheckResult(started_at, slow[0], slow[1], answer.latency_ms)
+    return CheckResult(
+        started_at, ComponentStatus.OPERATIONAL, f"status {answer.status}", answer.latency_ms
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request came to: the response, with its body read up to
+    `MAX_BODY_BYTES`, or `failure`, a short reason why there was none."""
+
+    seconds: float
+    status: int = 0
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    body: str = ""
+    failure: str | None = None
+    timed_out: bool = False
+
+    @property
+    def latency_ms(self) -> float | None:
+        """How long it took; none for a request that failed before an
+        answer could come (a refused connection is not fast)."""
+        if self.failure is not None and not self.timed_out:
+            return None
+        return self.seconds * 1000
+
+
+def send_request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    timeout: float,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    content: str | None = None,
+    json_body: Any = None,
+    form: Mapping[str, str] | None = None,
+    follow_redirects: bool = False,
+) -> Answer:
+    """Send one request and read its answer, all of it (connect, TLS,
+    headers, body) within `timeout` seconds. Never raises.
+
+    The timeout is one deadline, not per read: a server that drips a byte
+    at a time is cut when it passes. Reasons say what went wrong, not the
+    URL, headers or body sent (they may hold secrets).
+    """
     start = time.monotonic()
     try:
         with deadline(timeout):
-            status, body = _fetch(spec, timeout, client)
-    except httpx.TimeoutException:
-        return CheckResult(
-            at=started_at,
-            status=ComponentStatus(spec.failure_status),
-            reason=f"timed out after {describe_seconds(timeout)}",
-            latency_ms=(time.monotonic() - start) * 1000,
-        )
-    except httpx.HTTPError as exc:
-        return CheckResult(
-            at=started_at,
-            status=ComponentStatus(spec.failure_status),
-            reason=describe_http_error(exc),
-        )
-    except httpx.InvalidURL as exc:  # not an HTTPError; a URL the config let through
-        invalid = f"invalid URL ({_first_line(str(exc))})"
-        return CheckResult(started_at, ComponentStatus(spec.failure_status), invalid)
-    elapsed = time.monotonic() - start
-    latency_ms = elapsed * 1000
-    if reason := spec.expect.failure(status, body):
-        return CheckResult(started_at, ComponentStatus(spec.failure_status), reason, latency_ms)
-    if spec.latency is not None:
-        slow = spec.latency.status_for(timedelta(seconds=elapsed))
-        if slow is not None:
-            if slow is ComponentStatus.MAJOR_OUTAGE:
-                limit, slow = spec.latency.outage, ComponentStatus(spec.failure_status)
-            else:
-                limit = spec.latency.degraded
-            assert limit is not None
-            reason = (
-                f"latency ({describe_seconds(elapsed)}) < {describe_seconds(limit.total_seconds())}"
+            status, response_headers, body = _exchange(
+                client,
+                method,
+                url,
+                timeout,
+                follow_redirects,
+                params,
+                headers=headers,
+                content=content,
+                json=json_body,
+                data=form,
             )
-            return CheckResult(started_at, slow, reason, latency_ms)
-    return CheckResult(started_at, ComponentStatus.OPERATIONAL, f"status {status}", latency_ms)
+    except httpx.TimeoutException:
+        reason = f"timed out after {describe_seconds(timeout)}"
+        return Answer(time.monotonic() - start, failure=reason, timed_out=True)
+    except httpx.HTTPError as exc:
+        return Answer(time.monotonic() - start, failure=describe_http_error(exc))
+    except httpx.InvalidURL as exc:  # not an HTTPError; a URL the config let through
+        return Answer(time.monotonic() - start, failure=f"invalid URL ({_first_line(str(exc))})")
+    return Answer(time.monotonic() - start, status, response_headers, body)
 
 
-def _fetch(spec: HttpCheck, timeout: float, client: httpx.Client | None) -> tuple[int, str]:
-    own_client = client is None
-    http = client or probe_client(spec.verify_tls, spec.follow_redirects)
-    try:
-        ends_at = time.monotonic() + timeout
-        with http.stream(
-            spec.method,
-            spec.url,
-            headers=spec.headers,
-            content=spec.body,
-            json=spec.json_body,
-            timeout=timeout,
-            follow_redirects=spec.follow_redirects,
-        ) as response:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size >= MAX_BODY_BYTES:
-                    break
-                # For a client not made by probe_client, whose reads do not
-                # know the deadline: at least stop between chunks.
-                if time.monotonic() > ends_at:
-                    raise httpx.ReadTimeout("total deadline passed", request=response.request)
-            body = b"".join(chunks)[:MAX_BODY_BYTES]
-            return response.status_code, body.decode(response.encoding or "utf-8", "replace")
-    finally:
-        if own_client:
-            http.close()
+def _exchange(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    timeout: float,
+    follow_redirects: bool,
+    params: Mapping[str, str] | None = None,
+    **request: Any,
+) -> tuple[int, httpx.Headers, str]:
+    ends_at = time.monotonic() + timeout
+    target: httpx.URL | str = url
+    if params:  # added to the URL's own query (httpx's `params=` would replace it)
+        target = httpx.URL(url).copy_merge_params(dict(params))
+    with client.stream(
+        method, target, timeout=timeout, follow_redirects=follow_redirects, **request
+    ) as response:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            chunks.append(chunk)
+            if size >= MAX_BODY_BYTES:
+                break
+            # For a client not made by probe_client, whose reads do not
+            # know the deadline: at least stop between chunks.
+            if time.monotonic() > ends_at:
+                raise httpx.ReadTimeout("total deadline passed", request=response.request)
+        body = b"".join(chunks)[:MAX_BODY_BYTES]
+        text = body.decode(response.encoding or "utf-8", "replace")
+        return response.status_code, response.headers, text
 
 
 def describe_http_error(exc: httpx.HTTPError) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from statuspage.demo.services import DEFAULT_CANARY_PASSWORD, DEFAULT_CANARY_USER
+
 CONFIG_NAME = "statuspage.yaml"
 
 # Component id -> (name, description), in page order.
@@ -26,9 +28,13 @@ DEMO_COMPONENTS: dict[str, tuple[str, str]] = {
 # Components that also get a Prometheus p95 latency check.
 P95_COMPONENTS = ("api", "payments")
 
+# The canary account of the simulated payments service.
+CANARY_USER = DEFAULT_CANARY_USER
+CANARY_PASSWORD = DEFAULT_CANARY_PASSWORD
+
 P95_QUERY = (
     "histogram_quantile(0.95, sum by (le) "
-    '(rate(http_request_duration_seconds_bucket{{service="{service}"}}[1m])))'
+    '(rate(http_request_duration_seconds_bucket{{service="{service}"}}[30s])))'
 )
 
 
@@ -179,16 +185,39 @@ def _component(component_id: str, base_url: str, with_p95: bool) -> str:
     )
     if component_id == "api":
         text += "        latency: {degraded: 1s, outage: 1800ms}\n"
+    if component_id == "payments":
+        text += _canary_workflow(base_url.rstrip("/"))
     if with_p95:
         text += _p95_check(component_id)
     return text
 
 
+def _canary_workflow(base_url: str) -> str:
+    """The check that catches the seed outage: health says 200 while every
+    customer sees "renew your subscription"."""
+    return (
+        "      # What a customer does: log in as the canary account and read its\n"
+        "      # subscription. /healthz stays 200 when a bad config marks every\n"
+        "      # subscription expired; this check does not.\n"
+        "      - name: canary subscription is active\n"
+        "        type: workflow\n"
+        "        steps:\n"
+        "          - name: log in\n"
+        f"            post: {_scalar(base_url + '/login')}\n"
+        f'            json: {{user: {CANARY_USER}, password: "${{DEMO_CANARY_PASSWORD:-{CANARY_PASSWORD}}}"}}\n'
+        "            save: {token: $.token}\n"
+        "          - name: read subscription\n"
+        f"            get: {_scalar(base_url + '/subscriptions/canary')}\n"
+        '            headers: {Authorization: "Bearer {token}"}\n'
+        '            expect: {status: 200, json: {"$.status": active}}\n'
+    )
+
+
 def _p95_check(service: str) -> str:
     return (
-        "      # p95 latency over the last minute, in seconds, from Prometheus.\n"
+        "      # p95 latency over the last 30 seconds, from Prometheus.\n"
         "      # If the service's metrics stop, this says No data instead of\n"
-        "      # repeating the last healthy value the [1m] window still holds.\n"
+        "      # repeating the last healthy value the [30s] window still holds.\n"
         "      - name: p95 latency\n"
         "        type: prometheus\n"
         f"        query: {_scalar(P95_QUERY.format(service=service))}\n"
