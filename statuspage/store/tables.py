@@ -170,3 +170,169 @@ heartbeat_checks = Table(
     Column("last_fail_at", UTCDateTime),
     Column("pings", BigInteger, nullable=False, default=0),
 )
+
+# --- people, tokens, audit (issue: admin) -------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # admin, editor, viewer
+    Column("disabled", Boolean, nullable=False, default=False),
+    # Bumped on password change or disable: every older session stops working.
+    Column("session_version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256
+    Column("role", String(16), nullable=False),
+    Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("users.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    # "user:alice", "token:ci", "automation"
+    Column("actor", String(120), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", String(140), nullable=False),
+    # JSON of the object before and after; null for a creation / deletion.
+    Column("before", Text),
+    Column("after", Text),
+    Index("ix_audit_log_at", "at"),
+)
+
+# --- incidents ------------------------------------------------------------
+
+incidents = Table(
+    "incidents",
+    metadata,
+    # Statuspage-style ids: 12 lowercase letters and digits, stable forever.
+    Column("id", String(16), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("impact", String(16), nullable=False),
+    # "automatic", "staff", "alertmanager", "api"
+    Column("source", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # Null while a draft waits for a person to publish it.
+    Column("published_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("postmortem_body", Text),
+    Column("postmortem_published_at", UTCDateTime),
+    Index("ix_incidents_created_at", "created_at"),
+)
+
+incident_components = Table(
+    "incident_components",
+    metadata,
+    Column("incident_id", String(16), ForeignKey("incidents.id"), primary_key=True),
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+    # The status this incident says the component is in.
+    Column("status", String(32), nullable=False),
+)
+
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("incident_id", String(16), ForeignKey("incidents.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),  # Markdown, as written
+    # "user:alice", "automation"; never shown to the public.
+    Column("author", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The time the page shows (staff may backdate an update they post late).
+    Column("display_at", UTCDateTime, nullable=False),
+    Column("deliver_notifications", Boolean, nullable=False, default=True),
+    # JSON list of {component_id, old_status, new_status} at this update.
+    Column("affected_components", Text, nullable=False, default="[]"),
+    Index("ix_incident_updates_incident_id_display_at", "incident_id", "display_at"),
+)
+
+component_overrides = Table(
+    "component_overrides",
+    metadata,
+    # A status a person (or an Alertmanager alert) set by hand: it wins over
+    # the checks until released.
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("set_by", String(120), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("incident_id", String(16), ForeignKey("incidents.id")),
+)
+
+# --- scheduled maintenance ---------------------------------------------------
+
+maintenances = Table(
+    "maintenances",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False, default=""),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    # The zone it was entered in: a weekly window keeps its local time
+    # across a DST change.
+    Column("timezone", String(64), nullable=False),
+    # None, "daily" or "weekly"; repeats until `recurrence_until`.
+    Column("recurrence", String(16)),
+    Column("recurrence_until", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),
+)
+
+maintenance_components = Table(
+    "maintenance_components",
+    metadata,
+    Column("maintenance_id", String(16), ForeignKey("maintenances.id"), primary_key=True),
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+)
+
+maintenance_updates = Table(
+    "maintenance_updates",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("maintenance_id", String(16), ForeignKey("maintenances.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("display_at", UTCDateTime, nullable=False),
+    Column("deliver_notifications", Boolean, nullable=False, default=True),
+)
+
+# --- deploy markers ------------------------------------------------------------
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("component_id", String(64), ForeignKey("components.id"), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("link", Text),
+    # When the deploy happened (CI may report it a little later).
+    Column("at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_deployments_component_id_at", "component_id", "at"),
+)
