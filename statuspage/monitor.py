@@ -11,25 +11,24 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from statuspage.checks.base import CheckResult, CheckSpec
 from statuspage.checks.heartbeat import HeartbeatCheck, hash_token
 from statuspage.clock import Clock
+from statuspage.components import settle_component, write_rollups
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
 from statuspage.state import (
     CheckState,
     Policy,
-    component_change_time,
     derive_check_state,
-    derive_component_state,
     initial_state,
 )
 from statuspage.store import CheckRow, Store
-from statuspage.uptime import Transition, day_bounds, local_day, rollup_days
+from statuspage.uptime import local_day
 
 log = logging.getLogger(__name__)
 
@@ -223,29 +222,16 @@ class Monitor:
         changed: list[CheckState],
     ) -> None:
         checks = [(w.name, self._states[w.id]) for w in self._by_component[component_id]]
-        derived = derive_component_state(checks)
-        current = next(c for c in self.store.components(conn) if c.id == component_id)
-        if derived.status is current.status:
-            if derived.reason != current.status_reason:
-                self.store.set_component_status(
-                    conn, component_id, current.status, current.status_since, derived.reason
-                )
-            return
-        at = component_change_time(changed, fallback_at, not_before=current.status_since)
-        transition = Transition(
-            at=at, old=current.status, new=derived.status, reason=derived.reason
-        )
-        self.store.insert_transition(conn, component_id, transition, recorded_at=now)
-        self.store.set_component_status(conn, component_id, derived.status, at, derived.reason)
-        log.info(
-            "component %s: %s -> %s (%s)",
+        settle_component(
+            self.store,
+            conn,
             component_id,
-            current.status.value,
-            derived.status.value,
-            derived.reason,
-            extra={"component": component_id},
+            checks,
+            now,
+            self.tz,
+            changed=changed,
+            fallback_at=fallback_at,
         )
-        self._rollup(conn, component_id, local_day(at, self.tz), now)
 
     # --- rollups ---------------------------------------------------------
 
@@ -259,13 +245,7 @@ class Monitor:
         first = local_day(now, self.tz) - timedelta(days=days - 1)
         for cid in self._by_component:
             with self._locks[cid], self.store.transaction() as conn:
-                self._rollup(conn, cid, first, now)
-
-    def _rollup(self, conn: Connection, component_id: str, first_day: date, now: datetime) -> None:
-        start, _ = day_bounds(first_day, self.tz)
-        transitions = self.store.transitions(component_id, since=start, conn=conn)
-        rollups = rollup_days(transitions, first_day, local_day(now, self.tz), now, self.tz)
-        self.store.upsert_rollups(conn, component_id, rollups, now)
+                write_rollups(self.store, conn, cid, first, now, self.tz)
 
     # --- introspection ---------------------------------------------------
 

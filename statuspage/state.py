@@ -199,3 +199,21 @@ def component_change_time(
     if not_before is not None and at < not_before:
         return not_before
     return at
+
+
+def effective_component_state(
+    automated: ComponentState,
+    override: tuple[ComponentStatus, str] | None = None,
+    maintenance: str | None = None,
+) -> ComponentState:
+    """What the page shows: a status a person set wins over the checks
+    until released (REL-08); a maintenance window covers the checks; the
+    checks decide otherwise."""
+    if override is not None:
+        status, reason = override
+        return ComponentState(status, f"set by staff: {reason}" if reason else "set by staff")
+    if maintenance is not None:
+        return ComponentState(
+            ComponentStatus.UNDER_MAINTENANCE, f"scheduled maintenance: {maintenance}"
+        )
+    return automated

@@ -591,3 +591,19 @@ def test_as_of_turns_a_state_stale_exactly_at_its_deadline() -> None:
     assert as_of(stale, due + INTERVAL) is stale
     never_ran = initial_state(at(0))
     assert as_of(never_ran, at(100)) is never_ran
+
+
+def test_staff_override_wins_over_checks_and_maintenance() -> None:
+    from statuspage.state import effective_component_state
+
+    automated = ComponentState(OPERATIONAL, "all checks pass")
+    assert effective_component_state(automated) == automated
+    assert effective_component_state(automated, maintenance="DB upgrade") == ComponentState(
+        ComponentStatus.UNDER_MAINTENANCE, "scheduled maintenance: DB upgrade"
+    )
+    assert effective_component_state(
+        automated, override=(MAJOR, "payments provider down"), maintenance="DB upgrade"
+    ) == ComponentState(MAJOR, "set by staff: payments provider down")
+    assert effective_component_state(automated, override=(PARTIAL, "")) == ComponentState(
+        PARTIAL, "set by staff"
+    )

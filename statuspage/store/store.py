@@ -201,9 +201,9 @@ class Store:
         with self._reader(conn) as c:
             return [_component_row(r) for r in c.execute(query)]
 
-    def component(self, component_id: str) -> ComponentRow | None:
+    def component(self, component_id: str, conn: Connection | None = None) -> ComponentRow | None:
         query = select(t.components).where(t.components.c.active, t.components.c.id == component_id)
-        with self._reader(None) as c:
+        with self._reader(conn) as c:
             row = c.execute(query).first()
         return _component_row(row) if row else None
 
