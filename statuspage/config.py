@@ -22,6 +22,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from statuspage.checks import CHECK_TYPES, CheckConfig
 from statuspage.checks.base import MAX_TIMEOUT, CheckSpec, StrictModel
 from statuspage.durations import Duration, format_duration, parse_duration
+from statuspage.incidents import IncidentPolicy
 
 MIN_INTERVAL = timedelta(seconds=1)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -122,6 +123,7 @@ class Config(StrictModel):
     defaults: Defaults = Field(default_factory=Defaults)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     server: Server = Field(default_factory=Server)
+    incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
     components: list[Component] = Field(default_factory=list)
 
     # Where the file was; relative paths are taken from its folder.

@@ -21,6 +21,7 @@ from statuspage.clock import Clock
 from statuspage.components import settle_component, write_rollups
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
+from statuspage.incidents import ComponentChange, ComponentSnapshot, on_component_change, tick
 from statuspage.state import (
     CheckState,
     Policy,
@@ -28,6 +29,7 @@ from statuspage.state import (
     initial_state,
 )
 from statuspage.store import CheckRow, Store
+from statuspage.store.incidents import IncidentRepository
 from statuspage.uptime import local_day
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,11 @@ class Monitor:
         for w in self.checks.values():
             self._by_component[w.component_id].append(w)
         self._locks = {cid: threading.Lock() for cid in self._by_component}
+        # One lock for automatic incidents: two components breaking at once
+        # must join one incident, not open two.
+        self._incident_lock = threading.Lock()
+        self._names = {c.id: c.name for c in config.components}
+        self.incidents = IncidentRepository(store)
         self._states: dict[str, CheckState] = {}
         self.started_at: datetime | None = None
 
@@ -222,7 +229,9 @@ class Monitor:
         changed: list[CheckState],
     ) -> None:
         checks = [(w.name, self._states[w.id]) for w in self._by_component[component_id]]
-        settle_component(
+        override = self.incidents.overrides(conn).get(component_id)
+        maintenance = self.maintenance_titles(conn, now).get(component_id)
+        transition = settle_component(
             self.store,
             conn,
             component_id,
@@ -231,7 +240,40 @@ class Monitor:
             self.tz,
             changed=changed,
             fallback_at=fallback_at,
+            override=(override.status, override.reason) if override else None,
+            maintenance=maintenance,
         )
+        if transition is not None:
+            change = ComponentChange(
+                component_id=component_id,
+                name=self._names[component_id],
+                old=transition.old or ComponentStatus.UNKNOWN,
+                new=transition.new,
+                at=transition.at,
+                overridden=override is not None,
+                under_maintenance=maintenance is not None,
+            )
+            with self._incident_lock:
+                views = self.incidents.open_views(conn)
+                for action in on_component_change(views, change, self.config.incidents, now):
+                    self.incidents.apply(conn, action, now)
+
+    def maintenance_titles(self, conn: Connection, now: datetime) -> dict[str, str]:
+        """Components under a maintenance window now, with its title."""
+        return {}
+
+    def tick_incidents(self) -> None:
+        """Time-based steps of automatic incidents: monitoring, resolved."""
+        now = self.clock()
+        with self._incident_lock, self.store.transaction() as conn:
+            # The stored status already includes overrides and maintenance.
+            snapshots = {
+                c.id: ComponentSnapshot(c.name, c.status, c.status_since)
+                for c in self.store.components(conn)
+            }
+            for view in self.incidents.open_views(conn):
+                for action in tick(view, snapshots, self.config.incidents, now):
+                    self.incidents.apply(conn, action, now)
 
     # --- rollups ---------------------------------------------------------
 

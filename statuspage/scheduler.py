@@ -42,6 +42,7 @@ DEADLINE_GRACE = timedelta(seconds=1)
 TICK = timedelta(seconds=1)
 HEARTBEAT_EVERY = timedelta(seconds=5)
 ROLLUP_EVERY = timedelta(seconds=60)
+INCIDENT_TICK = timedelta(seconds=15)
 # A run that waits longer than this for a worker is recorded as late.
 LATE_START = timedelta(seconds=1)
 
@@ -130,6 +131,11 @@ class CheckScheduler:
             next_run_time=now,
         )
         self._scheduler.add_job(
+            self._guarded(self.monitor.tick_incidents),
+            IntervalTrigger(seconds=INCIDENT_TICK.total_seconds()),
+            id="incidents",
+        )
+        self._scheduler.add_job(
             self.monitor.refresh_rollups,
             IntervalTrigger(seconds=ROLLUP_EVERY.total_seconds()),
             id="rollups",
@@ -167,6 +173,18 @@ class CheckScheduler:
             reason = f"started {describe_seconds(late.total_seconds())} late: all workers were busy"
             log.warning("%s %s", watched.id, reason, extra={"check": watched.id})
             self.monitor.store.record_missed_run(watched.id, submitted, self.clock(), reason)
+
+    @staticmethod
+    def _guarded(job: Callable[[], None]) -> Callable[[], None]:
+        """A periodic job that logs its failure instead of dying silently."""
+
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                log.exception("%s failed", getattr(job, "__name__", "job"))
+
+        return run
 
     def _tick(self) -> None:
         try:
