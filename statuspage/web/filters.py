@@ -8,6 +8,7 @@ from flask import Flask
 
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
+from statuspage.markdown import render_markdown_markup
 
 
 def register(app: Flask, config: Config) -> None:
@@ -44,7 +45,14 @@ def register(app: Flask, config: Config) -> None:
             return "No data"
         return ComponentStatus(value).label
 
+    def status_word(value: object) -> str:
+        """`investigating` -> `Investigating`, `in_progress` -> `In progress`."""
+        text = str(getattr(value, "value", value)).replace("_", " ")
+        return text[:1].upper() + text[1:]
+
     app.jinja_env.filters.update(
+        markdown=render_markdown_markup,
+        status_word=status_word,
         localtime=localtime,
         isotime=isotime,
         percent=percent,

@@ -7,7 +7,7 @@ scheduler is left to mark it so. Never green while blind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from statuspage.config import Config
@@ -16,6 +16,7 @@ from statuspage.monitor import RESTART_REASON, SCHEDULER_HEARTBEAT
 from statuspage.state import as_of, derive_component_state
 from statuspage.store import CheckRow, ComponentRow, Store
 from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
+from statuspage.web.incidentview import IncidentCard, active_and_recent
 
 BAR_DAYS = 90
 # The scheduler beats every 5 s; this much silence means it stalled.
@@ -65,6 +66,8 @@ class PageView:
     blind: list[BlindSource]
     scheduler_stalled_since: datetime | None
     generated_at: datetime
+    active_incidents: list[IncidentCard] = field(default_factory=list)
+    recent_incidents: list[IncidentCard] = field(default_factory=list)
 
     @property
     def groups(self) -> list[tuple[str | None, list[ComponentView]]]:
@@ -126,7 +129,11 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
     stalled = (
         heartbeat if heartbeat is not None and now - heartbeat > SCHEDULER_STALL_AFTER else None
     )
+    names = {c.id: c.name for c in components}
+    active, recent = active_and_recent(store, names, now)
     return PageView(
+        active_incidents=active,
+        recent_incidents=recent,
         title=config.site.title,
         description=config.site.description,
         indicator=page_indicator(statuses),
