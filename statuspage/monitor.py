@@ -22,6 +22,7 @@ from statuspage.components import settle_component, write_rollups
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
 from statuspage.incidents import ComponentChange, ComponentSnapshot, on_component_change, tick
+from statuspage.maintenance import maintenance_titles
 from statuspage.state import (
     CheckState,
     Policy,
@@ -30,6 +31,7 @@ from statuspage.state import (
 )
 from statuspage.store import CheckRow, Store
 from statuspage.store.incidents import IncidentRepository
+from statuspage.store.maintenance import MaintenanceRepository
 from statuspage.uptime import local_day
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class Monitor:
         self._incident_lock = threading.Lock()
         self._names = {c.id: c.name for c in config.components}
         self.incidents = IncidentRepository(store)
+        self.maintenance = MaintenanceRepository(store)
         self._states: dict[str, CheckState] = {}
         self.started_at: datetime | None = None
 
@@ -260,7 +263,25 @@ class Monitor:
 
     def maintenance_titles(self, conn: Connection, now: datetime) -> dict[str, str]:
         """Components under a maintenance window now, with its title."""
-        return {}
+        return maintenance_titles(self.maintenance.windows(conn), now)
+
+    def apply_maintenance(self) -> None:
+        """Move maintenance windows along their times, and re-settle the
+        components they cover (under maintenance, or back to the checks)."""
+        now = self.clock()
+        changes = self.maintenance.apply_transitions(now)
+        if not changes:
+            return
+        touched = {
+            cid
+            for change in changes
+            if (m := self.maintenance.get(change.maintenance_id)) is not None
+            for cid in m.components
+            if cid in self._by_component
+        }
+        for cid in sorted(touched):
+            with self._locks[cid], self.store.transaction() as conn:
+                self._apply_component(conn, cid, now, fallback_at=now, changed=[])
 
     def tick_incidents(self) -> None:
         """Time-based steps of automatic incidents: monitoring, resolved."""

@@ -43,6 +43,7 @@ TICK = timedelta(seconds=1)
 HEARTBEAT_EVERY = timedelta(seconds=5)
 ROLLUP_EVERY = timedelta(seconds=60)
 INCIDENT_TICK = timedelta(seconds=15)
+MAINTENANCE_TICK = timedelta(seconds=5)
 # A run that waits longer than this for a worker is recorded as late.
 LATE_START = timedelta(seconds=1)
 
@@ -128,6 +129,12 @@ class CheckScheduler:
             self.monitor.beat,
             IntervalTrigger(seconds=HEARTBEAT_EVERY.total_seconds()),
             id="heartbeat",
+            next_run_time=now,
+        )
+        self._scheduler.add_job(
+            self._guarded(self.monitor.apply_maintenance),
+            IntervalTrigger(seconds=MAINTENANCE_TICK.total_seconds()),
+            id="maintenance",
             next_run_time=now,
         )
         self._scheduler.add_job(

@@ -12,9 +12,12 @@ from datetime import date, datetime, timedelta
 
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus, Indicator, page_description, page_indicator
+from statuspage.localtime import countdown, local_time_text
+from statuspage.maintenance import next_occurrence
 from statuspage.monitor import RESTART_REASON, SCHEDULER_HEARTBEAT
 from statuspage.state import as_of, derive_component_state
 from statuspage.store import CheckRow, ComponentRow, Store
+from statuspage.store.maintenance import Maintenance, MaintenanceRepository
 from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
 from statuspage.web.incidentview import IncidentCard, active_and_recent
 
@@ -68,6 +71,8 @@ class PageView:
     generated_at: datetime
     active_incidents: list[IncidentCard] = field(default_factory=list)
     recent_incidents: list[IncidentCard] = field(default_factory=list)
+    maintenance_now: list[MaintenanceCard] = field(default_factory=list)
+    maintenance_upcoming: list[MaintenanceCard] = field(default_factory=list)
 
     @property
     def groups(self) -> list[tuple[str | None, list[ComponentView]]]:
@@ -86,6 +91,39 @@ class PageView:
 def effective_check(row: CheckRow, now: datetime) -> CheckRow:
     """A check as it stands now: stale when its deadline passed unseen."""
     return replace(row, state=as_of(row.state, now))
+
+
+@dataclass(frozen=True)
+class MaintenanceCard:
+    id: str
+    title: str
+    body: str
+    components: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    local_window: str  # "Sat, Oct 24, 02:00 CEST until 04:00 CEST"
+    countdown: str  # "in 2 days 3 hours"
+
+
+def maintenance_card(m: Maintenance, names: dict[str, str], now: datetime) -> MaintenanceCard:
+    window = m.window()
+    starts_at, ends_at = next_occurrence(window, now) or (m.starts_at, m.ends_at)
+    local_start = local_time_text(starts_at, m.timezone)
+    local_end = local_time_text(ends_at, m.timezone)
+    start_day, _ = local_start.rsplit(", ", 1)
+    end_day, end_time = local_end.rsplit(", ", 1)
+    if start_day == end_day:
+        local_end = end_time  # the same day: only the time
+    return MaintenanceCard(
+        id=m.id,
+        title=m.title,
+        body=m.body,
+        components=[names.get(cid, cid) for cid in m.components],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        local_window=f"{local_start} until {local_end}",
+        countdown=countdown(now, starts_at),
+    )
 
 
 def blind_sources(store: Store, now: datetime) -> list[BlindSource]:
@@ -131,7 +169,10 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
     )
     names = {c.id: c.name for c in components}
     active, recent = active_and_recent(store, names, now)
+    maintenance = MaintenanceRepository(store)
     return PageView(
+        maintenance_now=[maintenance_card(m, names, now) for m in maintenance.active(now)],
+        maintenance_upcoming=[maintenance_card(m, names, now) for m in maintenance.upcoming(now)],
         active_incidents=active,
         recent_incidents=recent,
         title=config.site.title,
