@@ -312,5 +312,103 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@main.group()
+def user() -> None:
+    """People who log in to /admin."""
+
+
+ROLE_NAMES = ["viewer", "editor", "admin"]
+
+
+@user.command("add")
+@config_option
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(ROLE_NAMES),
+    default="editor",
+    show_default=True,
+    help="What they may do.",
+)
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="Generate a password; it is printed once, alone on the last line.",
+)
+def user_add(config_path: Path, name: str, role: str, generate: bool) -> None:
+    """Create a user who can log in to /admin (password prompted twice)."""
+    from statuspage import auth
+    from statuspage.store.users import UsernameTaken, UserRepository
+
+    config = load_or_exit(config_path)
+    username = auth.normalize_username(name)
+    if problem := auth.username_problem(username):
+        raise click.BadParameter(problem, param_hint="NAME")
+    password = auth.generate_password() if generate else _prompt_new_password(username)
+    store = Store(config.database_url())
+    try:
+        store.upgrade()
+        users = UserRepository(store)
+        try:
+            users.create(username, role, auth.hash_password(password), actor="cli", at=utc_now())
+        except UsernameTaken as exc:
+            raise click.ClickException(
+                f"a user named {username} exists; to change the password: "
+                f"statuspage user set-password {username}"
+            ) from exc
+    finally:
+        store.close()
+    click.echo(f"Created {role} {username}; log in at {config.site.url}/admin/login")
+    if generate:
+        click.echo("The password is shown this once:")
+        click.echo(password)
+
+
+@user.command("set-password")
+@config_option
+@click.argument("name")
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="Generate a password; it is printed once, alone on the last line.",
+)
+def user_set_password(config_path: Path, name: str, generate: bool) -> None:
+    """Give a user a new password. Their sessions end and their API tokens are revoked."""
+    from statuspage import auth
+    from statuspage.store.users import UserRepository
+
+    config = load_or_exit(config_path)
+    username = auth.normalize_username(name)
+    store = Store(config.database_url())
+    try:
+        store.upgrade()
+        users = UserRepository(store)
+        found = users.by_name(username)
+        if found is None:
+            raise click.ClickException(f"no user named {username}")
+        password = auth.generate_password() if generate else _prompt_new_password(username)
+        users.set_password(found.id, auth.hash_password(password), actor="cli", at=utc_now())
+    finally:
+        store.close()
+    click.echo(f"Set a new password for {username}; their sessions and API tokens stopped working.")
+    if generate:
+        click.echo("The password is shown this once:")
+        click.echo(password)
+
+
+def _prompt_new_password(username: str) -> str:
+    """Ask twice with hidden input; ask again while the password breaks a rule."""
+    from statuspage import auth
+
+    def acceptable(value: str) -> str:
+        if problem := auth.password_problem(value, username):
+            raise click.UsageError(f"the password {problem}")
+        return value
+
+    return str(
+        click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=acceptable)
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

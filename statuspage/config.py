@@ -116,6 +116,13 @@ class Component(StrictModel):
     checks: list[CheckConfig] = Field(default_factory=list)
 
 
+class AdminSettings(StrictModel):
+    # Signs staff sessions; every web process must share it. Better from the
+    # environment (STATUSPAGE_SECRET_KEY, which wins) or ${ENV}. Without
+    # one, a SQLite setup keeps a generated key in a file next to the database.
+    secret_key: str | None = Field(default=None, min_length=32)
+
+
 class Config(StrictModel):
     site: Site = Field(default_factory=Site)
     prometheus: PrometheusSettings | None = None
@@ -124,6 +131,7 @@ class Config(StrictModel):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     server: Server = Field(default_factory=Server)
     incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     components: list[Component] = Field(default_factory=list)
 
     # Where the file was; relative paths are taken from its folder.

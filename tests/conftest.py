@@ -36,6 +36,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(autouse=True)
+def session_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key that signs admin sessions. An app on PostgreSQL refuses to
+    start without one (on SQLite it would make one beside the database)."""
+    monkeypatch.setenv("STATUSPAGE_SECRET_KEY", "test-session-key-" + "k" * 32)
+
+
 def _postgres_schema_url() -> Iterator[str]:
     """A fresh schema in the local PostgreSQL, dropped afterwards; skipped
     (with the reason) when PostgreSQL cannot be reached."""

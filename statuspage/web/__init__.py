@@ -10,7 +10,7 @@ from flask import Flask
 from statuspage.clock import Clock, utc_now
 from statuspage.config import Config
 from statuspage.store import Store
-from statuspage.web import api_v1, filters, ops, public, security
+from statuspage.web import admin, api_v1, filters, ops, public, security
 
 
 def asset_dir(name: str) -> Path:
@@ -40,4 +40,5 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(api_v1.bp)
+    admin.install(app)
     return app
