@@ -1,0 +1,104 @@
+"""The pages in a real browser: headless Chromium against the app on loopback.
+
+Screenshots go to test-output/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from statuspage.auth import Role, hash_password
+from statuspage.checks.base import CheckResult
+from statuspage.config import parse_config
+from statuspage.domain import ComponentStatus
+from statuspage.monitor import Monitor
+from statuspage.store import Store
+from statuspage.store.users import UserRepository
+from statuspage.web import create_app
+from tests.conftest import FakeClock
+from tests.liveserver import browser, serve
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def site(sqlite_store: Store, clock: FakeClock) -> Iterator[tuple[str, Monitor]]:
+    config = parse_config(
+        {
+            "site": {"title": "Acme Status"},
+            "components": [
+                {
+                    "id": "api",
+                    "name": "API",
+                    "checks": [{"name": "health", "type": "http", "url": "http://a/"}],
+                },
+                {
+                    "id": "payments",
+                    "name": "Payments",
+                    "checks": [{"name": "canary", "type": "http", "url": "http://p/"}],
+                },
+                {"id": "projects", "name": "Projects", "group": "Workspace"},
+            ],
+        },
+        env={},
+    )
+    monitor = Monitor(config, sqlite_store, clock)
+    monitor.start()
+    monitor.record(
+        "api/health", CheckResult(clock(), ComponentStatus.OPERATIONAL, "status 200", latency_ms=40)
+    )
+    for _ in range(2):
+        clock.advance(30)
+        monitor.record(
+            "payments/canary",
+            CheckResult(
+                clock(), ComponentStatus.MAJOR_OUTAGE, 'json $.status ("expired") == "active"'
+            ),
+        )
+    monitor.beat()
+    UserRepository(sqlite_store).create(
+        "alice", Role.EDITOR, hash_password(PASSWORD), actor="cli", at=clock()
+    )
+    app = create_app(config, sqlite_store, clock)
+    with serve(app) as url:
+        yield url, monitor
+
+
+def page_errors(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+@pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390)])
+def test_home_page_renders_in_each_theme_without_errors(
+    site: tuple[str, Monitor], scheme: str, width: int
+) -> None:
+    url, _ = site
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with browser() as chromium:
+        page = chromium.new_page(color_scheme=scheme, viewport={"width": width, "height": 900})
+        errors = page_errors(page)
+        page.goto(url + "/")
+        assert page.inner_text("h1") == "Partial System Outage"
+        assert (
+            page.locator("#component-payments .status")
+            .inner_text()
+            .strip()
+            .endswith("Major Outage")
+        )
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        # The theme follows the reader's system setting.
+        assert background == ("rgb(18, 21, 27)" if scheme == "dark" else "rgb(247, 248, 250)")
+        # Nothing overflows a phone-sized window sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SCREENSHOTS / f"home-{scheme}-{width}.png"), full_page=True)
+        assert errors == []  # no CSP violation, no script error
