@@ -10,17 +10,24 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from statuspage.auth import Role, generate_password, hash_api_token, hash_password, new_api_token
+from statuspage.clock import utc_now
 from statuspage.config import load_config
 from statuspage.demo.democonfig import write_demo_config
 from statuspage.demo.prometheus import PrometheusProcess, PrometheusStartError, start_prometheus
 from statuspage.demo.scenario import ScenarioPlayer, Step
 from statuspage.demo.services import SimulatedServices
+from statuspage.store import Store
+from statuspage.store.users import UserRepository
 
 log = logging.getLogger(__name__)
+
+DEMO_ADMIN = "admin"
 
 
 def run_demo(
@@ -66,10 +73,11 @@ def run_demo(
         )
         config = load_config(config_path)
         running = start_services(config)
+        credentials = demo_credentials(running.store)
 
         def ready(url: str) -> None:
             nonlocal player
-            say(banner(url, services, prometheus, config_path))
+            say(banner(url, services, prometheus, config_path, credentials))
             if scenario:
                 player = ScenarioPlayer(scenario, services, say).start()
 
@@ -110,8 +118,38 @@ def command_name() -> str:
     return os.path.relpath(started_as)
 
 
+@dataclass(frozen=True)
+class DemoCredentials:
+    username: str
+    password: str
+    api_token: str
+
+
+def demo_credentials(store: Store) -> DemoCredentials:
+    """A demo admin with a fresh password, and a fresh editor API token, on
+    every start: printed once, like any real credentials."""
+    users = UserRepository(store)
+    now = utc_now()
+    password = generate_password()
+    existing = users.by_name(DEMO_ADMIN)
+    if existing is None:
+        users.create(DEMO_ADMIN, Role.ADMIN, hash_password(password), actor="demo", at=now)
+    else:
+        users.set_password(existing.id, hash_password(password), actor="demo", at=now)
+    for old in users.tokens():
+        if old.name == "demo" and old.revoked_at is None:
+            users.revoke_token(old.id, actor="demo", at=now)
+    token = new_api_token()
+    users.create_token("demo", Role.EDITOR, hash_api_token(token), None, actor="demo", at=now)
+    return DemoCredentials(DEMO_ADMIN, password, token)
+
+
 def banner(
-    url: str, services: SimulatedServices, prometheus: PrometheusProcess | None, config_path: Path
+    url: str,
+    services: SimulatedServices,
+    prometheus: PrometheusProcess | None,
+    config_path: Path,
+    credentials: DemoCredentials | None = None,
 ) -> str:
     control = services.control_url
     lines = [
@@ -129,6 +167,16 @@ def banner(
         f'    curl -d \'{{"mode": "healthy"}}\' {control}/payments/mode',
         f"    curl {control}/        # every service and its mode",
         "",
+        *(
+            [
+                f"  Admin: {url}/admin  user {credentials.username}  password {credentials.password}",
+                f"  API token (editor): {credentials.api_token}",
+                f"    curl -H 'Authorization: Bearer {credentials.api_token}' {url}/api/v1/deployments",
+                "",
+            ]
+            if credentials
+            else []
+        ),
         "  Other commands work against it too:",
         f"    {command_name()} check --config {config_path}",
         "",
