@@ -410,5 +410,94 @@ def _prompt_new_password(username: str) -> str:
     )
 
 
+# --- API tokens and deploy markers ------------------------------------------
+
+EXIT_REQUEST_FAILED = 1
+DEPLOY_MARK_TIMEOUT_S = 10.0
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for /api/v1."""
+
+
+@token.command("create")
+@config_option
+@click.option("--name", required=True, help="Who uses it, e.g. ci; the audit log says token:NAME.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLE_NAMES),
+    default="editor",
+    show_default=True,
+    help="What it may do.",
+)
+def token_create(config_path: Path, name: str, role: str) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from statuspage import auth
+    from statuspage.store.users import UserRepository
+
+    config = load_or_exit(config_path)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.BadParameter("use 1 to 100 characters", param_hint="--name")
+    secret = auth.new_api_token()
+    store = Store(config.database_url())
+    try:
+        store.upgrade()
+        UserRepository(store).create_token(
+            name, role, auth.hash_api_token(secret), None, actor="cli", at=utc_now()
+        )
+    finally:
+        store.close()
+    click.echo(f"Created the {role} token {name}. It is shown this once:")
+    click.echo(secret)
+
+
+@main.command("deploy-mark")
+@click.option(
+    "--url", envvar="STATUSPAGE_URL", required=True, help="The status page (or $STATUSPAGE_URL)."
+)
+@click.option(
+    "--token",
+    "api_token",
+    envvar="STATUSPAGE_TOKEN",
+    required=True,
+    help="An editor API token (or $STATUSPAGE_TOKEN).",
+)
+@click.option("--component", required=True, help="The component id.")
+@click.option("--version", "version", required=True, help="What was deployed, e.g. v2.14.")
+@click.option("--who", default="", help="Who deployed (default: empty).")
+@click.option("--link", default=None, help="An http(s) link to the build or change.")
+def deploy_mark(
+    url: str, api_token: str, component: str, version: str, who: str, link: str | None
+) -> None:
+    """Record a deploy on a running status page (staff see it, never the public)."""
+    import httpx
+
+    payload: dict[str, str] = {"component": component, "version": version, "who": who}
+    if link:
+        payload["link"] = link
+    endpoint = url.rstrip("/") + "/api/v1/deployments"
+    try:
+        answer = httpx.post(
+            endpoint,
+            json=payload,
+            headers={"Authorization": f"Bearer {api_token}"},
+            timeout=DEPLOY_MARK_TIMEOUT_S,
+        )
+    except httpx.HTTPError as exc:
+        click.echo(f"error: could not reach {endpoint}: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_REQUEST_FAILED)
+    if answer.status_code >= 400:
+        try:
+            detail = answer.json().get("error", answer.text)
+        except ValueError:
+            detail = answer.text[:200]
+        click.echo(f"error: {endpoint} answered {answer.status_code}: {detail}", err=True)
+        sys.exit(EXIT_REQUEST_FAILED)
+    stored = answer.json()
+    click.echo(f"Recorded deploy {stored['version']} of {stored['component']} at {stored['at']}.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -159,6 +159,24 @@ def test_every_route_outside_the_public_list_refuses_a_visitor(app: Flask) -> No
     assert "POST /admin/users/<int:user_id>/role" in checked
 
 
+def test_every_token_guarded_api_route_answers_401_without_a_token(app: Flask) -> None:
+    # The write API has no login page: a request without a bearer token gets
+    # 401 and a `WWW-Authenticate: Bearer` challenge, never data (SEC-12).
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1/") and r.rule not in PUBLIC
+    ]
+    assert "/api/v1/deployments" in {r.rule for r in rules}
+    visitor = app.test_client()
+    for rule in rules:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            answer = visitor.open(sample_path(rule.rule), method=method, json={})
+            assert answer.status_code == 401, f"{method} {rule.rule} answered {answer.status_code}"
+            assert answer.headers["WWW-Authenticate"].startswith("Bearer"), rule.rule
+            assert answer.json is not None and answer.json["error"]
+
+
 def test_api_tokens_do_not_open_the_admin(
     app: Flask, sqlite_store: Store, clock: FakeClock
 ) -> None:

@@ -102,3 +102,37 @@ def test_home_page_renders_in_each_theme_without_errors(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(SCREENSHOTS / f"home-{scheme}-{width}.png"), full_page=True)
         assert errors == []  # no CSP violation, no script error
+
+
+def test_staff_log_in_post_an_update_and_customers_see_it(site: tuple[str, Monitor]) -> None:
+    url, monitor = site
+    (incident,) = monitor.incidents.unresolved()  # opened by automation
+    with browser() as chromium:
+        staff = chromium.new_page()
+        errors = page_errors(staff)
+        staff.goto(url + "/admin/")
+        assert "/admin/login" in staff.url  # behind login
+        staff.fill("input[name=username]", "alice")
+        staff.fill("input[name=password]", PASSWORD)
+        staff.click("form button[type=submit]")
+        assert staff.url.endswith("/admin/")
+        staff.click("nav.admin-nav >> text=Incidents")
+        staff.click(f"a[href='/admin/incidents/{incident.id}']")
+        update = staff.locator(f"form[action='/admin/incidents/{incident.id}/updates']")
+        update.locator("select[name=status]").select_option("identified")
+        update.locator("textarea[name=body]").fill(
+            "A payments deploy used the wrong config. **Rolling back.**"
+        )
+        update.locator("button[type=submit]").click()
+        assert "A payments deploy used the wrong config." in staff.inner_text("body")
+        staff.screenshot(path=str(SCREENSHOTS / "admin-incident.png"), full_page=True)
+        assert errors == []
+
+        customer = chromium.new_page()
+        customer.goto(url + "/")
+        latest = customer.locator(".incidents.active .incident").first
+        assert "Identified" in latest.inner_text()
+        assert latest.locator("strong", has_text="Rolling back.").count() == 1
+        customer.click(f"a[href='/incidents/{incident.id}']")
+        timeline = customer.locator("ol.timeline .update-status").all_inner_texts()
+        assert timeline == ["Identified", "Investigating"]

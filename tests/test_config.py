@@ -156,7 +156,11 @@ def test_timeout_must_be_shorter_than_the_interval(tmp_path: Path) -> None:
             "components[0].checks[0].type",
             "a prometheus check needs prometheus.url to be set",
         ),
-        ("{name: h}", "components[0].checks[0]", "needs a type (http, workflow, prometheus, tcp, tls, dns, heartbeat)"),
+        (
+            "{name: h}",
+            "components[0].checks[0]",
+            "needs a type (http, workflow, prometheus, tcp, tls, dns, heartbeat)",
+        ),
     ],
 )
 def test_check_mistakes_name_path_and_reason(

@@ -13,10 +13,16 @@ from datetime import date, datetime, timedelta
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus, Indicator, page_description, page_indicator
 from statuspage.localtime import countdown, local_time_text
-from statuspage.maintenance import next_occurrence
+from statuspage.maintenance import maintenance_titles, next_occurrence
 from statuspage.monitor import RESTART_REASON, SCHEDULER_HEARTBEAT
-from statuspage.state import as_of, derive_component_state
+from statuspage.state import (
+    ComponentState,
+    as_of,
+    derive_component_state,
+    effective_component_state,
+)
 from statuspage.store import CheckRow, ComponentRow, Store
+from statuspage.store.incidents import IncidentRepository
 from statuspage.store.maintenance import Maintenance, MaintenanceRepository
 from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
 from statuspage.web.incidentview import IncidentCard, active_and_recent
@@ -151,8 +157,21 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
             checks_by_component[check.component_id].append(effective_check(check, now))
     today = local_day(now, config.site.tz)
     rollups = store.rollups([r.id for r in rows], today - timedelta(days=BAR_DAYS - 1), today)
+    # A status a person set, or a window covering the component now, wins
+    # over the checks (REL-08), also before the scheduler has caught up.
+    overrides = IncidentRepository(store).overrides()
+    titles = maintenance_titles(MaintenanceRepository(store).windows(), now)
+    held = {
+        cid: effective_component_state(
+            ComponentState(ComponentStatus.UNKNOWN, ""),
+            (o.status, o.reason) if (o := overrides.get(cid)) else None,
+            titles.get(cid),
+        )
+        for cid in set(overrides) | set(titles)
+    }
     components = [
-        _component_view(row, checks_by_component[row.id], rollups[row.id], today) for row in rows
+        _component_view(row, checks_by_component[row.id], rollups[row.id], today, held.get(row.id))
+        for row in rows
     ]
     blind = [
         BlindSource(c.name, check.name, check.state.since, check.state.reason)
@@ -187,10 +206,17 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
 
 
 def _component_view(
-    row: ComponentRow, checks: list[CheckRow], rollups: list[DayRollup], today: date
+    row: ComponentRow,
+    checks: list[CheckRow],
+    rollups: list[DayRollup],
+    today: date,
+    held: ComponentState | None = None,
 ) -> ComponentView:
     status, since, reason = row.status, row.status_since, row.status_reason
-    if checks:
+    if held is not None:
+        if held.status is not status:
+            status, reason = held.status, held.reason
+    elif checks:
         # Recompute from the effective check states: the stored status may
         # predate a deadline that passed while no scheduler was running.
         derived = derive_component_state([(c.name, c.state) for c in checks])

@@ -30,7 +30,17 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from statuspage.web import api_v1
-from statuspage.web.admin import auditlog, login, session, users  # noqa: F401  (routes)
+from statuspage.web.admin import (  # noqa: F401  (routes)
+    auditlog,
+    deploys,
+    incidents,
+    login,
+    maintenance,
+    overrides,
+    session,
+    tokens,
+    users,
+)
 from statuspage.web.admin.blueprint import bp
 from statuspage.web.admin.session import (
     SecretKeyError,

@@ -90,7 +90,9 @@ def logout() -> ResponseReturnValue:
 @bp.get("/")
 @login_required(Role.VIEWER)
 def dashboard() -> ResponseReturnValue:
-    return render_template("admin/dashboard.html")
+    from statuspage.web.admin.deploys import dashboard_facts
+
+    return render_template("admin/dashboard.html", **dashboard_facts())
 
 
 @bp.route("/account", methods=["GET", "POST"])
