@@ -10,18 +10,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from statuspage import audit
 from statuspage.checks.base import CheckResult, CheckSpec
 from statuspage.checks.heartbeat import HeartbeatCheck, hash_token
 from statuspage.clock import Clock
 from statuspage.components import settle_component, write_rollups
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
-from statuspage.incidents import ComponentChange, ComponentSnapshot, on_component_change, tick
+from statuspage.incidents import (
+    Action,
+    ComponentChange,
+    ComponentSnapshot,
+    on_component_change,
+    tick,
+)
 from statuspage.maintenance import maintenance_titles
 from statuspage.state import (
     CheckState,
@@ -259,7 +266,7 @@ class Monitor:
             with self._incident_lock:
                 views = self.incidents.open_views(conn)
                 for action in on_component_change(views, change, self.config.incidents, now):
-                    self.incidents.apply(conn, action, now)
+                    self._carry_out(conn, action, now)
 
     def maintenance_titles(self, conn: Connection, now: datetime) -> dict[str, str]:
         """Components under a maintenance window now, with its title."""
@@ -272,6 +279,18 @@ class Monitor:
         changes = self.maintenance.apply_transitions(now)
         if not changes:
             return
+        with self.store.transaction() as conn:
+            for change in changes:
+                audit.record(
+                    conn,
+                    "automation",
+                    "maintenance.status",
+                    "maintenance",
+                    change.maintenance_id,
+                    {"status": change.old.value},
+                    {"status": change.new.value},
+                    now,
+                )
         touched = {
             cid
             for change in changes
@@ -294,7 +313,23 @@ class Monitor:
             }
             for view in self.incidents.open_views(conn):
                 for action in tick(view, snapshots, self.config.incidents, now):
-                    self.incidents.apply(conn, action, now)
+                    self._carry_out(conn, action, now)
+
+    def _carry_out(self, conn: Connection, action: Action, now: datetime) -> None:
+        """Apply one action of the incident policy, with its audit row:
+        automation's changes are logged like a person's."""
+        incident_id = self.incidents.apply(conn, action, now)
+        kind = type(action).__name__
+        audit.record(
+            conn,
+            "automation",
+            f"incident.{kind}",
+            "incident",
+            incident_id,
+            None,
+            asdict(action),
+            now,
+        )
 
     # --- rollups ---------------------------------------------------------
 

@@ -155,3 +155,23 @@ def test_no_data_never_opens_an_incident(store: Store, clock: FakeClock) -> None
     monitor.reevaluate()
     assert monitor.component_status("payments") is ComponentStatus.UNKNOWN
     assert monitor.incidents.unresolved() == [] and monitor.incidents.drafts() == []
+
+
+def test_automation_writes_the_audit_log_too(store: Store, clock: FakeClock) -> None:
+    from statuspage import audit
+
+    monitor = Monitor(config(), store, clock)
+    healthy_start(monitor, clock)
+    for _ in range(2):
+        clock.advance(30)
+        feed(monitor, clock, "payments", DOWN)
+    (incident,) = monitor.incidents.unresolved()
+    (entry,) = audit.recent(store, 10, 0)
+    assert (entry.actor, entry.action, entry.target_type, entry.target_id) == (
+        "automation",
+        "incident.OpenIncident",
+        "incident",
+        incident.id,
+    )
+    assert entry.before is None
+    assert entry.after is not None and entry.after["title"] == "Payments outage"
