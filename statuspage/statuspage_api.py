@@ -27,13 +27,12 @@ from statuspage.domain import (
     MaintenanceStatus,
     page_indicator,
 )
+from statuspage.store.ids import ID_ALPHABET, ID_LENGTH
 from statuspage.store.incident_rows import IncidentRow, UpdateRow
 from statuspage.store.maintenance import Maintenance
 
 NO_DATA = "no_data"
 MAINTENANCE_IMPACT = "maintenance"
-_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-_ID_LENGTH = 12
 
 
 # --- the shapes we emit ----------------------------------------------------
@@ -162,9 +161,9 @@ def stable_id(kind: str, name: str) -> str:
     function of its name: the same on every call, process and restart."""
     number = int.from_bytes(hashlib.sha256(f"{kind}\0{name}".encode()).digest()[:16], "big")
     chars = []
-    for _ in range(_ID_LENGTH):
-        number, digit = divmod(number, len(_ID_ALPHABET))
-        chars.append(_ID_ALPHABET[digit])
+    for _ in range(ID_LENGTH):
+        number, digit = divmod(number, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[digit])
     return "".join(chars)
 
 

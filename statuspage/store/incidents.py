@@ -8,8 +8,6 @@ together or not at all. Reads take an optional connection.
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,6 +24,7 @@ from statuspage.incidents import (
     ResolveIncident,
 )
 from statuspage.store import tables as t
+from statuspage.store.ids import new_id
 from statuspage.store.incident_rows import (
     AffectedComponent,
     Deployment,
@@ -39,8 +38,6 @@ from statuspage.store.incident_rows import (
 from statuspage.store.overrides import OverridesAndDeployments
 from statuspage.store.store import _upsert
 
-ID_ALPHABET = string.ascii_lowercase + string.digits
-ID_LENGTH = 12
 OPERATIONAL = ComponentStatus.OPERATIONAL
 CLOSED = (IncidentStatus.RESOLVED.value, IncidentStatus.POSTMORTEM.value)
 
@@ -54,12 +51,6 @@ __all__ = [
     "UpdateRow",
     "new_id",
 ]
-
-
-def new_id() -> str:
-    """A Statuspage-style id: 12 lowercase letters and digits, unguessable
-    (ids appear in public URLs; no enumeration)."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
 class IncidentRepository(OverridesAndDeployments):

@@ -27,13 +27,13 @@ from statuspage.maintenance import (
     status_since,
 )
 from statuspage.store import tables as t
+from statuspage.store.ids import new_id
 from statuspage.store.maintenance_records import (
     Maintenance,
     MaintenanceChange,
     MaintenanceUpdate,
     components_of,
     maintenance_from_row,
-    new_id,
     timeline_order,
     update_from_row,
     window_from_row,

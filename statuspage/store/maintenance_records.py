@@ -3,8 +3,6 @@ returns. No queries of their own beyond the component lookup."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,8 +16,6 @@ from statuspage.store import tables as t
 
 # Ties in the timeline (two updates at the same instant) follow the lifecycle.
 _LIFECYCLE = {status: rank for rank, status in enumerate(MaintenanceStatus)}
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_ID_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -78,11 +74,6 @@ class MaintenanceChange(NamedTuple):
     maintenance_id: str
     old: MaintenanceStatus
     new: MaintenanceStatus
-
-
-def new_id() -> str:
-    """A Statuspage-style id: 12 lowercase letters and digits."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
 
 
 def components_of(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
