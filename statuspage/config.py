@@ -23,6 +23,7 @@ from statuspage.checks import CHECK_TYPES, CheckConfig
 from statuspage.checks.base import MAX_TIMEOUT, CheckSpec, StrictModel
 from statuspage.durations import Duration, format_duration, parse_duration
 from statuspage.incidents import IncidentPolicy
+from statuspage.metrics_settings import MetricsSettings
 
 MIN_INTERVAL = timedelta(seconds=1)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -132,6 +133,7 @@ class Config(StrictModel):
     server: Server = Field(default_factory=Server)
     incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     components: list[Component] = Field(default_factory=list)
 
     # Where the file was; relative paths are taken from its folder.

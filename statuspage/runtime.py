@@ -18,6 +18,7 @@ from statuspage.monitor import Monitor
 from statuspage.scheduler import CheckScheduler
 from statuspage.store import Store
 from statuspage.web import create_app
+from statuspage.web.metrics import metrics_registry
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def start_services(config: Config, clock: Clock = utc_now) -> Services:
     scheduler = CheckScheduler(config, monitor, clock)
     scheduler.start()
     app = create_app(config, store, clock)
+    metrics_registry(app).register(scheduler.metrics)
     return Services(config, store, monitor, scheduler, app)
 
 

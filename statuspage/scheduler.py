@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from statuspage.checks.base import describe_seconds
 from statuspage.clock import Clock
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
+from statuspage.metrics import SchedulerMetrics
 from statuspage.monitor import Monitor, WatchedCheck
 from statuspage.store import Store
 
@@ -101,6 +103,7 @@ class CheckScheduler:
         # waits too long for a free worker is recorded as late.
         self._submitted: dict[str, datetime] = {}
         self.on_result: Callable[[str, CheckResult], None] | None = None
+        self.metrics = SchedulerMetrics(monitor.checks)
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -158,7 +161,9 @@ class CheckScheduler:
         watched = self.monitor.checks[check_id]
         self._note_late_start(watched)
         deadline = watched.spec.effective_timeout() + DEADLINE_GRACE
+        started = time.perf_counter()
         result = run_with_deadline(watched, self.ctx, deadline)
+        self.metrics.observe_run(check_id, result, time.perf_counter() - started)
         try:
             self.monitor.record(check_id, result)
         except Exception:
@@ -176,6 +181,7 @@ class CheckScheduler:
         if submitted is None:
             return
         late = datetime.now(UTC) - submitted
+        self.metrics.observe_lag(late.total_seconds())
         if late > max(LATE_START, watched.policy.interval / 2):
             reason = f"started {describe_seconds(late.total_seconds())} late: all workers were busy"
             log.warning("%s %s", watched.id, reason, extra={"check": watched.id})

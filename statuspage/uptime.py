@@ -181,3 +181,14 @@ def day_bars(rollups: Sequence[DayRollup], today: date, days: int = 90) -> list[
         else:
             bars.append(DayBar(day, r.worst, r.uptime, r.no_data))
     return bars
+
+
+def rollup_window(transitions: Sequence[Transition], start: datetime, end: datetime) -> DayRollup:
+    """Seconds per status between two instants (a window that is not a
+    calendar day, such as the last 24 hours), counted like a day's rollup.
+
+    `transitions` is sorted by time and includes the last one before
+    `start`; the result's `day` is the UTC date `start` falls on.
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return _rollup_one(transitions, start.date(), start, end)

@@ -10,8 +10,9 @@ from flask import Flask
 from statuspage.clock import Clock, utc_now
 from statuspage.config import Config
 from statuspage.store import Store
-from statuspage.web import admin, api_v1, filters, ops, public, security
+from statuspage.web import admin, api_v1, cache, filters, ops, public, security
 from statuspage.web.api_v2 import bp as api_v2_bp
+from statuspage.web.metrics import bp as metrics_bp
 
 
 def asset_dir(name: str) -> Path:
@@ -40,7 +41,9 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     security.install(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_v2_bp)
     admin.install(app)
+    cache.install(app)
     return app

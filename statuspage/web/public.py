@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
@@ -12,8 +10,6 @@ from statuspage.web.incidentview import published_incident
 from statuspage.web.pageview import build_page
 
 bp = Blueprint("public", __name__)
-
-RECENT_TRANSITIONS = 20
 
 
 @bp.get("/")
@@ -32,13 +28,5 @@ def incident(incident_id: str) -> ResponseReturnValue:
     return render_template("incident.html", page=page, incident=found)
 
 
-@bp.get("/components/<component_id>")
-def component(component_id: str) -> ResponseReturnValue:
-    page = build_page(deps.config(), deps.store(), deps.now())
-    found = next((c for c in page.components if c.id == component_id), None)
-    if found is None:
-        abort(404)
-    transitions = deps.store().transitions(found.id, limit=RECENT_TRANSITIONS, newest_first=True)
-    return render_template(
-        "component.html", page=page, component=found, transitions=transitions, day=timedelta(days=1)
-    )
+# The other public pages register on `bp` when imported.
+from statuspage.web import public_more  # noqa: E402, F401
