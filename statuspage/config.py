@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from statuspage.alertmanager import AlertmanagerSettings
 from statuspage.checks import CHECK_TYPES, CheckConfig
 from statuspage.checks.base import MAX_TIMEOUT, CheckSpec, StrictModel
 from statuspage.durations import Duration, format_duration, parse_duration
@@ -134,6 +135,7 @@ class Config(StrictModel):
     incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
     components: list[Component] = Field(default_factory=list)
 
     # Where the file was; relative paths are taken from its folder.

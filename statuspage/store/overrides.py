@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from statuspage.domain import ComponentStatus
 from statuspage.store import tables as t
@@ -38,24 +39,41 @@ class OverridesAndDeployments:
         now: datetime,
         reason: str = "",
         incident_id: str | None = None,
-    ) -> None:
-        _upsert(
-            conn,
-            t.component_overrides,
-            key={"component_id": component_id},
-            values={
-                "status": status.value,
-                "reason": reason,
-                "set_by": set_by,
-                "set_at": now,
-                "incident_id": incident_id,
-            },
-        )
-
-    def release_override(self, conn: Connection, component_id: str) -> bool:
-        """Hand the component back to its checks; False if none was set."""
+        only_over: str | None = None,
+    ) -> bool:
+        """Set (or replace) the component's override; True when written.
+        With `only_over`, an existing override is replaced only if it was
+        set by `only_over`, in the same statement (no race with a person)."""
+        values = {
+            "status": status.value,
+            "reason": reason,
+            "set_by": set_by,
+            "set_at": now,
+            "incident_id": incident_id,
+        }
+        if only_over is None:
+            _upsert(conn, t.component_overrides, key={"component_id": component_id}, values=values)
+            return True
         o = t.component_overrides
-        result = conn.execute(delete(o).where(o.c.component_id == component_id))
+        module = sqlite if conn.dialect.name == "sqlite" else postgresql
+        statement = module.insert(o).values(component_id=component_id, **values)
+        result = conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["component_id"], set_=values, where=o.c.set_by == only_over
+            )
+        )
+        return result.rowcount == 1
+
+    def release_override(
+        self, conn: Connection, component_id: str, *, set_by: str | None = None
+    ) -> bool:
+        """Hand the component back to its checks; False if none was set (or,
+        with `set_by`, the one set was someone else's)."""
+        o = t.component_overrides
+        query = delete(o).where(o.c.component_id == component_id)
+        if set_by is not None:
+            query = query.where(o.c.set_by == set_by)
+        result = conn.execute(query)
         return result.rowcount == 1
 
     def overrides(self, conn: Connection | None = None) -> dict[str, Override]:

@@ -385,18 +385,19 @@ class Store:
         self, component_ids: Sequence[str], first_day: date, last_day: date
     ) -> dict[str, list[DayRollup]]:
         r = t.daily_rollups
+        statuses = list(ROLLUP_COLUMNS)
+        columns = [r.c[ROLLUP_COLUMNS[s]] for s in statuses]
         query = (
-            select(r)
+            select(r.c.component_id, r.c.day, *columns)
             .where(r.c.component_id.in_(component_ids), r.c.day >= first_day, r.c.day <= last_day)
             .order_by(r.c.day)
         )
         result: dict[str, list[DayRollup]] = {cid: [] for cid in component_ids}
         with self._reader(None) as c:
-            for row in c.execute(query):
-                seconds = {
-                    s: getattr(row, col) for s, col in ROLLUP_COLUMNS.items() if getattr(row, col)
-                }
-                result[row.component_id].append(DayRollup(row.day, seconds))
+            # Plain tuples: this runs for every component and day of the bars.
+            for component_id, day, *values in c.execute(query):
+                seconds = {s: v for s, v in zip(statuses, values, strict=True) if v}
+                result[component_id].append(DayRollup(day, seconds))
         return result
 
     # --- scheduler bookkeeping -----------------------------------------

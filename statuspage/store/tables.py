@@ -278,6 +278,23 @@ component_overrides = Table(
     Column("incident_id", String(16), ForeignKey("incidents.id")),
 )
 
+alertmanager_alerts = Table(
+    "alertmanager_alerts",
+    metadata,
+    # The alerts Alertmanager says are firing, by its fingerprint (a hash of
+    # the labels), each mapped to a component and status by the config. A
+    # component's Alertmanager override is the worst of its rows; resolved
+    # alerts are deleted.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("component_id", String(64), ForeignKey("components.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_alertmanager_alerts_component_id", "component_id"),
+)
+
 # --- scheduled maintenance ---------------------------------------------------
 
 maintenances = Table(

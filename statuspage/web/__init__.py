@@ -10,7 +10,7 @@ from flask import Flask
 from statuspage.clock import Clock, utc_now
 from statuspage.config import Config
 from statuspage.store import Store
-from statuspage.web import admin, api_v1, cache, filters, ops, public, security
+from statuspage.web import admin, api_components, api_v1, cache, filters, ops, public, security
 from statuspage.web.api_v2 import bp as api_v2_bp
 from statuspage.web.metrics import bp as metrics_bp
 
@@ -43,6 +43,7 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_components.bp)
     app.register_blueprint(api_v2_bp)
     admin.install(app)
     cache.install(app)

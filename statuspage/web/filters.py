@@ -9,6 +9,7 @@ from flask import Flask
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
 from statuspage.markdown import render_markdown_markup
+from statuspage.web.formatting import bar_class, bar_label, duration, percent
 
 
 def register(app: Flask, config: Config) -> None:
@@ -21,24 +22,6 @@ def register(app: Flask, config: Config) -> None:
 
     def isotime(value: datetime | None) -> str:
         return value.isoformat(timespec="seconds") if value else ""
-
-    def percent(value: float | None, digits: int = 2) -> str:
-        if value is None:
-            return "no data"
-        shown = f"{value * 100:.{digits}f}"
-        # 99.999 must not round up to a misleading 100.00
-        if value < 1 and float(shown) >= 100:
-            shown = f"{99.99:.{digits}f}"
-        return shown + " %"
-
-    def duration(seconds: float) -> str:
-        seconds = int(seconds)
-        if seconds < 60:
-            return f"{seconds} s"
-        if seconds < 3600:
-            return f"{seconds // 60} min"
-        hours, rest = divmod(seconds, 3600)
-        return f"{hours} h {rest // 60} min" if rest >= 60 else f"{hours} h"
 
     def status_label(value: ComponentStatus | str | None) -> str:
         if value is None:
@@ -57,5 +40,7 @@ def register(app: Flask, config: Config) -> None:
         isotime=isotime,
         percent=percent,
         duration=duration,
+        bar_label=bar_label,
+        bar_class=bar_class,
         status_label=status_label,
     )

@@ -29,12 +29,12 @@ from statuspage.auth import Role
 from statuspage.localtime import local_time_text
 from statuspage.maintenance import maintenance_titles
 from statuspage.maintenance_form import TITLE_MAX_CHARS, validate_window
+from statuspage.overrides_service import resettle
 from statuspage.store import Store
 from statuspage.store.maintenance import Maintenance, MaintenanceRepository
 from statuspage.web import deps
 from statuspage.web.admin.blueprint import bp
 from statuspage.web.admin.forms import ConfirmForm
-from statuspage.web.admin.overrides import resettle
 from statuspage.web.admin.session import actor, login_required
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -169,7 +169,7 @@ def maintenance_cancel(maintenance_id: str) -> ResponseReturnValue:
                 _shown(found), {**_shown(found), "cancelled": True}, now,
             )  # fmt: skip
             for cid in covered:
-                resettle(store, conn, cid, now)
+                resettle(store, conn, cid, now, deps.config().site.tz)
     if cancelled:
         flash(f"Cancelled {found.title}.", "ok")
     else:
@@ -190,7 +190,7 @@ def _resettle_covered(
     known = {c.id for c in store.components(conn=conn)}
     for cid in _covered_now(MaintenanceRepository(store), conn, components, now):
         if cid in known:
-            resettle(store, conn, cid, now)
+            resettle(store, conn, cid, now, deps.config().site.tz)
 
 
 def _shown(m: Maintenance) -> dict[str, object]:
