@@ -148,7 +148,9 @@ def incident_entry(site_url: str, incident: IncidentRow, updates: Sequence[Updat
         link=url,
         published=published,
         updated=max([published, *changes]),
-        updates=tuple(FeedUpdate(status_word(u.status), _utc(u.display_at), u.body) for u in ordered),
+        updates=tuple(
+            FeedUpdate(status_word(u.status), _utc(u.display_at), u.body) for u in ordered
+        ),
         postmortem=postmortem,
     )
 
@@ -156,9 +158,7 @@ def incident_entry(site_url: str, incident: IncidentRow, updates: Sequence[Updat
 def maintenance_entry(site_url: str, maintenance: Maintenance) -> FeedEntry:
     """A maintenance window; it has no page of its own, so it links to the
     status page, where it shows while upcoming or in progress."""
-    ordered = sorted(
-        maintenance.updates, key=lambda u: (u.display_at, u.created_at), reverse=True
-    )
+    ordered = sorted(maintenance.updates, key=lambda u: (u.display_at, u.created_at), reverse=True)
     changes = [_utc(u.created_at) for u in ordered]
     return FeedEntry(
         id=maintenance_id(site_url, maintenance),
@@ -167,7 +167,9 @@ def maintenance_entry(site_url: str, maintenance: Maintenance) -> FeedEntry:
         link=f"{site_url}/",
         published=_utc(maintenance.starts_at),
         updated=max(changes, default=_utc(maintenance.created_at)),
-        updates=tuple(FeedUpdate(status_word(u.status), _utc(u.display_at), u.body) for u in ordered),
+        updates=tuple(
+            FeedUpdate(status_word(u.status), _utc(u.display_at), u.body) for u in ordered
+        ),
     )
 
 
@@ -187,9 +189,7 @@ def entry_html(entry: FeedEntry, tz: tzinfo = UTC) -> str:
         parts.append(render_markdown(entry.postmortem))
     for update in entry.updates:
         when = update.at.astimezone(tz).strftime(TIME_FORMAT)
-        parts.append(
-            f"<p><strong>{html.escape(update.status)}</strong> - {html.escape(when)}</p>"
-        )
+        parts.append(f"<p><strong>{html.escape(update.status)}</strong> - {html.escape(when)}</p>")
         parts.append(render_markdown(update.body))
     return xml_text("\n".join(parts))
 

@@ -57,12 +57,10 @@ class OverridesAndDeployments:
         o = t.component_overrides
         module = sqlite if conn.dialect.name == "sqlite" else postgresql
         statement = module.insert(o).values(component_id=component_id, **values)
-        result = conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["component_id"], set_=values, where=o.c.set_by == only_over
-            )
+        upsert = statement.on_conflict_do_update(
+            index_elements=["component_id"], set_=values, where=o.c.set_by == only_over
         )
-        return result.rowcount == 1
+        return conn.execute(upsert.returning(o.c.component_id)).first() is not None
 
     def release_override(
         self, conn: Connection, component_id: str, *, set_by: str | None = None

@@ -145,7 +145,7 @@ def _component_json(c: ComponentRow, o: Override | None) -> dict[str, Any]:
         "id": c.id,
         "name": c.name,
         "status": c.status.value,
-        "status_since": c.status_since.isoformat() if c.status_since else None,
+        "status_since": c.status_since.isoformat(),
         "override": None
         if o is None
         else {

@@ -31,14 +31,32 @@ from statuspage.store.maintenance import Maintenance, MaintenanceRepository
 from statuspage.web import deps
 from statuspage.web.public import bp
 
+COMPLETED_READ = 100_000  # no cut before the component filter
 
-def _maintenances(store: Store, now: datetime) -> list[Maintenance]:
+
+def _maintenances(store: Store, now: datetime, component_id: str | None) -> list[Maintenance]:
+    """Active, upcoming and recently completed maintenance (affecting the
+    component, if given), with their timelines: the active and upcoming
+    lists come without updates, so those are read again."""
+
+    def affects(m: Maintenance) -> bool:
+        return component_id is None or component_id in m.components
+
     repo = MaintenanceRepository(store)
-    found = [*repo.active(now), *repo.upcoming(now), *repo.recent(now, limit=MAX_ENTRIES)]
-    return list({m.id: m for m in found}.values())
+    # `recent` reads every finished window anyway; filter before the cut.
+    done = [m for m in repo.recent(now, limit=COMPLETED_READ) if affects(m)]
+    found = {m.id: m for m in done[:MAX_ENTRIES]}
+    for pending in [*repo.active(now), *repo.upcoming(now)]:
+        if affects(pending) and pending.id not in found:
+            full = repo.get(pending.id)
+            if full is not None:
+                found[full.id] = full
+    return list(found.values())
 
 
-def _entries(store: Store, site_url: str, now: datetime, component_id: str | None) -> list[FeedEntry]:
+def _entries(
+    store: Store, site_url: str, now: datetime, component_id: str | None
+) -> list[FeedEntry]:
     repo = IncidentRepository(store)
     if component_id is None:
         incidents = repo.recent(limit=MAX_ENTRIES)
@@ -50,9 +68,8 @@ def _entries(store: Store, site_url: str, now: datetime, component_id: str | Non
             continue
         detail = repo.detail(incident.id)
         entries.append(incident_entry(site_url, incident, detail.updates if detail else []))
-    for maintenance in _maintenances(store, now):
-        if component_id is None or component_id in maintenance.components:
-            entries.append(maintenance_entry(site_url, maintenance))
+    for maintenance in _maintenances(store, now, component_id):
+        entries.append(maintenance_entry(site_url, maintenance))
     return newest_entries(entries, MAX_ENTRIES)
 
 

@@ -29,5 +29,5 @@ def incident(incident_id: str) -> ResponseReturnValue:
 
 
 # The other public pages register on `bp` when imported.
+import statuspage.web.feeds_routes  # noqa: E402, F401
 from statuspage.web import public_more  # noqa: E402, F401
-from statuspage.web import feeds_routes  # noqa: E402, F401

@@ -29,7 +29,7 @@ from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from statuspage.web import api_v1
+from statuspage.web import api_components, api_v1
 from statuspage.web.admin import (  # noqa: F401  (routes)
     auditlog,
     deploys,
@@ -72,6 +72,7 @@ def install(app: Flask) -> None:
     # The write API authenticates each request with a bearer token; no
     # browser cookie is involved, so there is no cross-site request to forge.
     csrf.exempt(api_v1.bp)
+    csrf.exempt(api_components.bp)
     app.extensions["statuspage"]["csrf"] = csrf
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_blueprint(bp)
