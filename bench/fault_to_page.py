@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from statuspage.demo.scenario import deploy_misconfig
-from tests.pagewatch import PageWatcher, Snapshot, read_page, running_demo, wait_for
+from tests.pagewatch import PageWatcher, Snapshot, read_page, running_demo
+from tests.support import wait_for
 
 TARGET_S = 5 * 2 + 5
 

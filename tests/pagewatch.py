@@ -6,7 +6,6 @@ Shared by the end-to-end tests and the fault-to-page benchmark.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ import httpx
 
 from statuspage.demo.run import run_demo
 from statuspage.demo.scenario import Step
+from tests.support import free_port
 
 _COMPONENT = re.compile(r'id="component-([a-z0-9_-]+)".*?class="status s-([a-z_]+)"', re.S)
 _BLIND = re.compile(r"Monitoring data for (.+?) \((.+?)\) is delayed")
@@ -75,21 +75,6 @@ class PageWatcher:
 
     def first(self, condition: Callable[[Snapshot], bool], after: float = 0.0) -> Snapshot | None:
         return next((s for s in self.history if s.at >= after and condition(s)), None)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, every: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return bool(condition())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

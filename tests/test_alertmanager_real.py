@@ -4,9 +4,7 @@ statuspage: an alert turns a component red, its resolution turns it back."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from statuspage.monitor import Monitor
 from statuspage.store import Store
 from statuspage.web import create_app
 from tests.liveserver import serve
+from tests.support import free_port, wait_for
 from tests.test_alertmanager import RULES
 from tests.test_api_components import two_components
 from tests.test_api_deployments import new_token
@@ -27,21 +26,6 @@ from tests.test_api_deployments import new_token
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return bool(condition())
 
 
 @pytest.fixture

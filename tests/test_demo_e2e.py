@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.pagewatch import read_page, running_demo, wait_for
+from tests.pagewatch import read_page, running_demo
+from tests.support import wait_for
 
 PROMISE_S = 5 * 2 + 5
 

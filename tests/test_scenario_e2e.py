@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from statuspage.demo.scenario import deploy_misconfig
-from tests.pagewatch import PageWatcher, read_page, running_demo, wait_for
+from tests.pagewatch import PageWatcher, read_page, running_demo
+from tests.support import wait_for
 
 HEALTHY = ("projects", "providers", "notifications")
 # interval 5 s x confirm_down 2, plus a few seconds (the promise)

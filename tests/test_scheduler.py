@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -22,15 +22,7 @@ from statuspage.monitor import Monitor, watched_checks
 from statuspage.scheduler import CheckScheduler, run_with_deadline
 from statuspage.store import Store
 from tests.loopback import Reply, ScriptedServer, scripted_server, silent_listener
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+from tests.support import wait_for
 
 
 @pytest.fixture
@@ -81,7 +73,7 @@ def test_a_hanging_check_is_cut_and_never_delays_the_others(
         scheduler.on_result = on_result
         scheduler.start()
         try:
-            assert wait_until(
+            assert wait_for(
                 lambda: len(results["fast/ok"]) >= 4 and len(results["stuck/hangs"]) >= 2, 10
             )
         finally:
@@ -155,6 +147,6 @@ def test_a_run_that_waits_for_a_busy_pool_is_recorded(
     scheduler = CheckScheduler(config, monitor, utc_now)
     scheduler.start()
     try:
-        assert wait_until(lambda: sqlite_store.missed_runs() >= 1, 8)
+        assert wait_for(lambda: sqlite_store.missed_runs() >= 1, 8)
     finally:
         scheduler.shutdown(wait=False)
