@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -189,6 +189,61 @@ def drip_server(
     head: bytes, drip: bytes = b"", every: float = 0.05, limit: int = 100
 ) -> Iterator[DripServer]:
     server = DripServer(head, drip, every, limit)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+class TalkServer:
+    """A TCP server on 127.0.0.1 that hands each connection to `talk` (in a
+    thread of its own), records what tests append to `received`, and counts
+    the connections."""
+
+    def __init__(
+        self, talk: Callable[[socket.socket, TalkServer], None], timeout: float = 5.0
+    ) -> None:
+        self.talk = talk
+        self.timeout = timeout
+        self.connections = 0
+        self.received: list[bytes] = []
+        self.closing = threading.Event()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.05)
+        self.port: int = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self.closing.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        # OSError: the client gave up, as a timed-out check does.
+        with conn, suppress(OSError):
+            conn.settimeout(self.timeout)
+            self.talk(conn, self)
+
+    def close(self) -> None:
+        self.closing.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+
+@contextmanager
+def talk_server(
+    talk: Callable[[socket.socket, TalkServer], None], timeout: float = 5.0
+) -> Iterator[TalkServer]:
+    server = TalkServer(talk, timeout)
     try:
         yield server
     finally:

@@ -10,8 +10,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from statuspage.checks import tcp as tcp_module
 from statuspage.checks.base import CheckResult
 from statuspage.checks.tcp import TcpCheck, check_host_name, run_tcp_check
 from statuspage.domain import ComponentStatus
-from tests.loopback import closed_port_url, drip_server, silent_listener
+from tests.loopback import TalkServer, closed_port_url, drip_server, silent_listener, talk_server
 
 FIXED = datetime(2026, 9, 15, 5, 0, tzinfo=UTC)
 
@@ -49,53 +48,6 @@ def port_of(url: str) -> int:
     port = urlsplit(url).port
     assert port is not None
     return port
-
-
-class TalkServer:
-    """A TCP server on 127.0.0.1 that hands each connection to `talk`, and
-    records what each client sent."""
-
-    def __init__(self, talk: Callable[[socket.socket, TalkServer], None]) -> None:
-        self.talk = talk
-        self.received: list[bytes] = []
-        self.closing = threading.Event()
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self._sock.settimeout(0.05)
-        self.port: int = self._sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self.closing.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        # OSError: the client gave up, as a timed-out check does.
-        with conn, suppress(OSError):
-            conn.settimeout(5)
-            self.talk(conn, self)
-
-    def close(self) -> None:
-        self.closing.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-
-
-@contextmanager
-def talk_server(talk: Callable[[socket.socket, TalkServer], None]) -> Iterator[TalkServer]:
-    server = TalkServer(talk)
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def answers(reply: bytes, delay: float = 0.0, hang_up: bool = False) -> Callable[..., None]:

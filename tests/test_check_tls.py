@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from pydantic import ValidationError
 from statuspage.checks.base import CheckResult
 from statuspage.checks.tls import TlsCheck, judge_expiry, run_tls_check
 from statuspage.domain import ComponentStatus
-from tests.loopback import closed_port_url, drip_server, silent_listener
+from tests.loopback import TalkServer, closed_port_url, drip_server, silent_listener, talk_server
 
 OPERATIONAL = ComponentStatus.OPERATIONAL
 DEGRADED = ComponentStatus.DEGRADED_PERFORMANCE
@@ -63,55 +62,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class TlsServer:
-    """Accepts connections on 127.0.0.1 and does the server side of a TLS
-    handshake with `context`; counts the connections."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.context = context
-        self.connections = 0
-        self.closing = threading.Event()
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self._sock.settimeout(0.05)
-        self.port: int = self._sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self.closing.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
-
-    def _handshake(self, conn: Any) -> None:
-        # OSError: the client refused the certificate or gave up; that is its call.
-        with conn, suppress(OSError):
-            conn.settimeout(2)
-            with self.context.wrap_socket(conn, server_side=True) as tls:
-                tls.recv(1)  # until the client closes
-
-    def close(self) -> None:
-        self.closing.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-
-
 @contextmanager
-def tls_server(certificate: trustme.LeafCert) -> Iterator[TlsServer]:
+def tls_server(certificate: trustme.LeafCert) -> Iterator[TalkServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     certificate.configure_cert(context)
-    server = TlsServer(context)
-    try:
+    with talk_server(handshake(context), timeout=2) as server:
         yield server
-    finally:
-        server.close()
+
+
+def handshake(context: ssl.SSLContext) -> Callable[[socket.socket, TalkServer], None]:
+    """The server side of a TLS handshake, then wait for the client to close.
+    An OSError (the client refused the certificate) ends it quietly."""
+
+    def talk(conn: socket.socket, server: TalkServer) -> None:
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1)
+
+    return talk
 
 
 def issue(ca: trustme.CA, now: datetime, not_after: timedelta, **kwargs: Any) -> trustme.LeafCert:
@@ -234,7 +201,7 @@ def test_a_self_signed_certificate_fails(now: datetime) -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with alone.cert_pem.tempfile() as cert, alone.private_key_pem.tempfile() as key:
         context.load_cert_chain(cert, key)
-    server = TlsServer(context)
+    server = TalkServer(handshake(context), timeout=2)
     try:
         result = run(tls_check(server.port), now)
         unverified = run(tls_check(server.port, verify=False), now)
