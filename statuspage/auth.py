@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, Role] = {
     "maintenance.edit": Role.EDITOR,
     "overrides.edit": Role.EDITOR,
     "deployments.create": Role.EDITOR,
+    "subscribers.edit": Role.EDITOR,
     "users.manage": Role.ADMIN,
     "tokens.manage": Role.ADMIN,
     "audit.read": Role.ADMIN,

@@ -24,8 +24,13 @@ process that runs the checks sees: check durations, results by status and
 how late runs started. It is registered in the app's registry when the
 scheduler runs in the same process as the web app (`statuspage run`).
 
-Not here yet: outbox depth and delivery failures. There is no outbox until
-notifications are built (issue 6); they belong in `StoreCollector` then.
+`OutboxCollector` reads the notification outbox the same way:
+- `statuspage_outbox_deliveries{state}`: deliveries by state (`pending`,
+  `sending`, `sent`, `failed` = given up, `dropped`);
+- `statuspage_outbox_retrying`: pending deliveries that failed at least once;
+- `statuspage_outbox_events_waiting`: events not yet fanned out;
+- `statuspage_subscribers{kind,state}`: subscribers by kind and state
+  (`quarantined` webhooks need staff).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from statuspage.domain import CHECK_STATUSES, ComponentStatus
 from statuspage.monitor import SCHEDULER_HEARTBEAT
 from statuspage.store import Store
 from statuspage.store.incidents import IncidentRepository
+from statuspage.store.outbox import OutboxRepository
+from statuspage.store.subscribers import SubscriberKind, SubscriberRepository, SubscriberState
 
 # Checks time out at 60 s at most; the default buckets stop at 10 s.
 DURATION_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -187,6 +194,57 @@ class SchedulerMetrics(Collector):
     def collect(self) -> Iterator[Metric]:
         for metric in (self.duration, self.results, self.lag):
             yield from metric.collect()
+
+
+class OutboxCollector(Collector):
+    """The notification outbox, read from the store at scrape time."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def describe(self) -> Iterable[Metric]:
+        return list(self._families())
+
+    def collect(self) -> Iterable[Metric]:
+        deliveries, retrying, waiting, subscribers = self._families()
+        with self.store.engine.connect() as conn:
+            depth = OutboxRepository().depth(conn)
+            counts = SubscriberRepository().counts(conn)
+            retrying.add_metric([], OutboxRepository().retrying(conn))
+        waiting.add_metric([], depth.pop("events_waiting"))
+        for state, count in sorted(depth.items()):
+            deliveries.add_metric([state], count)
+        for kind in SubscriberKind:
+            for sub_state in SubscriberState:
+                subscribers.add_metric(
+                    [kind.value, sub_state.value], counts.get((kind.value, sub_state.value), 0)
+                )
+        return [deliveries, retrying, waiting, subscribers]
+
+    @staticmethod
+    def _families() -> tuple[
+        GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily
+    ]:
+        return (
+            GaugeMetricFamily(
+                "statuspage_outbox_deliveries",
+                "Notification deliveries by state (failed: given up).",
+                labels=["state"],
+            ),
+            GaugeMetricFamily(
+                "statuspage_outbox_retrying",
+                "Pending deliveries that have failed at least once.",
+            ),
+            GaugeMetricFamily(
+                "statuspage_outbox_events_waiting",
+                "Outbox events not yet fanned out to subscribers.",
+            ),
+            GaugeMetricFamily(
+                "statuspage_subscribers",
+                "Subscribers by kind and state.",
+                labels=["kind", "state"],
+            ),
+        )
 
 
 def seconds(at: datetime) -> float:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from statuspage.demo.mailbox import HOST as MAILBOX_HOST
+from statuspage.demo.mailbox import SENDER as MAILBOX_SENDER
 from statuspage.demo.services import DEFAULT_CANARY_PASSWORD, DEFAULT_CANARY_USER
 
 CONFIG_NAME = "statuspage.yaml"
@@ -46,6 +48,7 @@ def write_demo_config(
     *,
     host: str = "127.0.0.1",
     control_url: str | None = None,
+    mail_port: int | None = None,
 ) -> Path:
     """Write `directory/statuspage.yaml` watching `service_urls` (component
     id -> base URL) and return its path. With `prometheus_url`, api and
@@ -61,7 +64,8 @@ def write_demo_config(
     path = directory / CONFIG_NAME
     temporary = path.with_name(f".{CONFIG_NAME}.tmp")
     temporary.write_text(
-        demo_config_text(service_urls, prometheus_url, port, host, control_url), encoding="utf-8"
+        demo_config_text(service_urls, prometheus_url, port, host, control_url, mail_port),
+        encoding="utf-8",
     )
     os.replace(temporary, path)  # never a half-written config
     return path
@@ -73,12 +77,14 @@ def demo_config_text(
     port: int,
     host: str = "127.0.0.1",
     control_url: str | None = None,
+    mail_port: int | None = None,
 ) -> str:
     """The YAML text `write_demo_config` writes."""
     parts = [
         _header(control_url),
         _site(host, port),
         _prometheus(prometheus_url),
+        _notifications(mail_port),
         _defaults(),
         "components:\n",
     ]
@@ -146,6 +152,26 @@ def _prometheus(prometheus_url: str | None) -> str:
         "# The demo's own Prometheus, scraping every service every 2s.\n"
         "prometheus:\n"
         f"  url: {_scalar(prometheus_url)}\n"
+    )
+
+
+def _notifications(mail_port: int | None) -> str:
+    if mail_port is None:
+        return ""
+    return (
+        "# Mail goes to the demo's own mail server, which keeps each mail as an\n"
+        "# .eml file in mail/ next to this file. In production, name your SMTP\n"
+        "# server here (security: starttls or tls, username, password).\n"
+        "notifications:\n"
+        "  email:\n"
+        f"    host: {MAILBOX_HOST}\n"
+        f"    port: {mail_port}\n"
+        "    security: none   # only for a server on this machine\n"
+        f"    from: {_scalar(MAILBOX_SENDER)}\n"
+        "  # The demo may post webhooks to a receiver on this machine; a public\n"
+        "  # page must not (loopback and private addresses are refused by default).\n"
+        "  webhooks:\n"
+        "    allow_private: true\n"
     )
 
 

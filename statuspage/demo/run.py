@@ -19,6 +19,7 @@ from statuspage.auth import Role, generate_password, hash_api_token, hash_passwo
 from statuspage.clock import utc_now
 from statuspage.config import load_config
 from statuspage.demo.democonfig import write_demo_config
+from statuspage.demo.mailbox import DemoMailbox
 from statuspage.demo.prometheus import PrometheusProcess, PrometheusStartError, start_prometheus
 from statuspage.demo.scenario import ScenarioPlayer, Step
 from statuspage.demo.services import SimulatedServices
@@ -47,7 +48,9 @@ def run_demo(
     services = SimulatedServices().start()
     prometheus: PrometheusProcess | None = None
     player: ScenarioPlayer | None = None
+    mailbox = DemoMailbox(directory)
     try:
+        mailbox.start()
         try:
             prometheus = start_prometheus(directory, services.targets())
         except PrometheusStartError as exc:
@@ -70,6 +73,7 @@ def run_demo(
             port,
             host=host,
             control_url=services.control_url,
+            mail_port=mailbox.port,
         )
         config = load_config(config_path)
         running = start_services(config)
@@ -77,7 +81,7 @@ def run_demo(
 
         def ready(url: str) -> None:
             nonlocal player
-            say(banner(url, services, prometheus, config_path, credentials))
+            say(banner(url, services, prometheus, config_path, credentials, mailbox))
             if scenario:
                 player = ScenarioPlayer(scenario, services, say).start()
 
@@ -87,6 +91,7 @@ def run_demo(
             player.stop()
         if prometheus is not None:
             prometheus.stop()
+        mailbox.stop()
         services.stop()
 
 
@@ -150,6 +155,7 @@ def banner(
     prometheus: PrometheusProcess | None,
     config_path: Path,
     credentials: DemoCredentials | None = None,
+    mailbox: DemoMailbox | None = None,
 ) -> str:
     control = services.control_url
     lines = [
@@ -175,6 +181,15 @@ def banner(
                 "",
             ]
             if credentials
+            else []
+        ),
+        *(
+            [
+                f"  Mail: subscribe at {url}/subscribe; every mail the page sends is saved",
+                f"    as an .eml file in {mailbox.folder}/",
+                "",
+            ]
+            if mailbox
             else []
         ),
         "  Other commands work against it too:",

@@ -35,6 +35,7 @@ from statuspage.store.incident_rows import (
     incident_row,
     update_row,
 )
+from statuspage.store.outbox import EventKind, enqueue
 from statuspage.store.overrides import OverridesAndDeployments
 from statuspage.store.store import _upsert
 
@@ -102,6 +103,7 @@ class IncidentRepository(OverridesAndDeployments):
             display_at=started,
             deliver_notifications=deliver_notifications,
             components=components,
+            first=True,
         )
         return incident_id
 
@@ -118,10 +120,13 @@ class IncidentRepository(OverridesAndDeployments):
         deliver_notifications: bool = True,
         components: Mapping[str, ComponentStatus] | None = None,
         impact: IncidentImpact | None = None,
+        first: bool = False,
     ) -> str:
         """Post an update; moves the incident to `status`, sets the given
         component statuses (others stay) and, if given, the impact. The
-        update records which components changed, from what to what."""
+        update records which components changed, from what to what. An
+        update of a published incident marked for notification writes its
+        outbox event in the same transaction."""
         shown = display_at or now
         affected = self._merge_components(conn, incident_id, components or {})
         values: dict[str, Any] = {"status": status.value, "updated_at": now}
@@ -146,6 +151,9 @@ class IncidentRepository(OverridesAndDeployments):
                 affected_components=json.dumps([a.as_json() for a in affected]),
             )
         )
+        if deliver_notifications:
+            kind = EventKind.INCIDENT_CREATED if first else EventKind.INCIDENT_UPDATED
+            self._notify(conn, incident_id, update_id, kind, now)
         return update_id
 
     def resolve(
@@ -220,7 +228,18 @@ class IncidentRepository(OverridesAndDeployments):
             .where(i.c.id == incident_id, i.c.published_at.is_(None))
             .values(published_at=now, updated_at=now)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        u = t.incident_updates
+        latest = conn.execute(
+            select(u.c.id, u.c.deliver_notifications)
+            .where(u.c.incident_id == incident_id)
+            .order_by(u.c.display_at.desc(), u.c.created_at.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.deliver_notifications:
+            self._notify(conn, incident_id, latest.id, EventKind.INCIDENT_CREATED, now, force=True)
+        return True
 
     def set_postmortem(
         self, conn: Connection, incident_id: str, body: str, now: datetime, publish: bool = True
@@ -307,11 +326,16 @@ class IncidentRepository(OverridesAndDeployments):
             return IncidentDetail(incident, [update_row(r) for r in c.execute(query)])
 
     def recent(
-        self, limit: int = 50, drafts: bool = False, conn: Connection | None = None
+        self,
+        limit: int = 50,
+        drafts: bool = False,
+        conn: Connection | None = None,
+        offset: int = 0,
     ) -> list[IncidentRow]:
-        """The newest incidents; drafts only when asked (never public)."""
+        """The newest incidents, skipping `offset` (a page of a list);
+        drafts only when asked (never public)."""
         with self._reader(conn) as c:
-            return self._rows(c, self._listing(drafts).limit(limit))
+            return self._rows(c, self._listing(drafts).limit(limit).offset(offset))
 
     def unresolved(self, drafts: bool = False, conn: Connection | None = None) -> list[IncidentRow]:
         query = self._listing(drafts).where(t.incidents.c.resolved_at.is_(None))
@@ -364,6 +388,26 @@ class IncidentRepository(OverridesAndDeployments):
             return views
 
     # --- helpers -----------------------------------------------------------------
+
+    def _notify(
+        self,
+        conn: Connection,
+        incident_id: str,
+        update_id: str,
+        kind: EventKind,
+        now: datetime,
+        force: bool = False,
+    ) -> None:
+        """An outbox event for subscribers of the incident's components; a
+        draft tells no one (publishing it does, with `force`)."""
+        i = t.incidents
+        published = conn.execute(
+            select(i.c.published_at).where(i.c.id == incident_id)
+        ).scalar_one_or_none()
+        if published is None and not force:
+            return
+        payload = {"incident_id": incident_id, "update_id": update_id}
+        enqueue(conn, kind, payload, now, list(self._components(conn, incident_id)))
 
     def _update_incident(self, conn: Connection, incident_id: str, values: dict[str, Any]) -> None:
         i = t.incidents

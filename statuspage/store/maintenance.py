@@ -38,6 +38,7 @@ from statuspage.store.maintenance_records import (
     update_from_row,
     window_from_row,
 )
+from statuspage.store.outbox import EventKind, enqueue
 from statuspage.store.store import Store
 
 __all__ = ["Maintenance", "MaintenanceChange", "MaintenanceRepository", "MaintenanceUpdate"]
@@ -48,6 +49,13 @@ COMPLETED = MaintenanceStatus.COMPLETED
 # Subscribers hear when the work begins and when it is over for good;
 # "verifying" and "next occurrence" updates only go on the page (a daily
 # window would otherwise mail everyone at every end as well).
+# What subscribers hear of, by the status an update moves to ("verifying"
+# is staff's business).
+MAINTENANCE_EVENTS = {
+    SCHEDULED: EventKind.MAINTENANCE_SCHEDULED,
+    MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
+    COMPLETED: EventKind.MAINTENANCE_COMPLETED,
+}
 NOTIFY_ON = frozenset({MaintenanceStatus.IN_PROGRESS, COMPLETED})
 
 
@@ -138,24 +146,43 @@ class MaintenanceRepository:
         return created
 
     def cancel(
-        self, maintenance_id: str, *, by: str, now: datetime, conn: Connection | None = None
+        self,
+        maintenance_id: str,
+        *,
+        by: str,
+        now: datetime,
+        conn: Connection | None = None,
+        body: str = "",
+        deliver_notifications: bool = True,
     ) -> bool:
         """Cancel a maintenance that is not over yet: it becomes `completed`
         and is never in progress again. False when there was nothing to
         cancel (unknown, already cancelled or completed)."""
+        said = body.strip() or "This scheduled maintenance has been cancelled."
+        return self._finish(
+            maintenance_id, (), {"cancelled_at": now}, said, by, now, conn, deliver_notifications
+        )
+
+    def complete(
+        self,
+        maintenance_id: str,
+        *,
+        by: str,
+        now: datetime,
+        conn: Connection | None = None,
+        body: str = "",
+        deliver_notifications: bool = True,
+    ) -> bool:
+        """The work of a one-off maintenance in progress is done early: it
+        ends now and is `completed` (not `verifying`). False when it is not
+        a one-off window in progress at `now` (not begun, over, cancelled,
+        or repeating: a repeating window is cancelled instead)."""
         m = t.maintenances
-        with self._writer(conn) as c:
-            claimed = c.execute(
-                update(m)
-                .where(m.c.id == maintenance_id, m.c.cancelled_at.is_(None))
-                .where(m.c.status != COMPLETED.value)
-                .values(cancelled_at=now, status=COMPLETED.value, updated_at=now)
-            ).rowcount
-            if claimed != 1:
-                return False
-            body = "This scheduled maintenance has been cancelled."
-            _add_update(c, maintenance_id, COMPLETED, body, by, now, now, True)
-        return True
+        running = (m.c.recurrence.is_(None), m.c.starts_at <= now, m.c.ends_at > now)
+        said = body.strip() or "The scheduled maintenance is complete."
+        return self._finish(
+            maintenance_id, running, {"ends_at": now}, said, by, now, conn, deliver_notifications
+        )
 
     def apply_transitions(self, now: datetime) -> list[MaintenanceChange]:
         """Move every maintenance that is not completed to its status at
@@ -188,6 +215,32 @@ class MaintenanceRepository:
                 _add_update(c, row.id, new, body, AUTOMATION, now, display_at, new in NOTIFY_ON)
                 changes.append(MaintenanceChange(row.id, old, new))
         return changes
+
+    def _finish(
+        self,
+        maintenance_id: str,
+        where: tuple[Any, ...],
+        values: dict[str, Any],
+        body: str,
+        by: str,
+        now: datetime,
+        conn: Connection | None,
+        deliver_notifications: bool,
+    ) -> bool:
+        """Make a maintenance that is not over `completed` (claimed with a
+        conditional update, so two staff cannot both), with its update."""
+        m = t.maintenances
+        with self._writer(conn) as c:
+            claimed = c.execute(
+                update(m)
+                .where(m.c.id == maintenance_id, m.c.cancelled_at.is_(None))
+                .where(m.c.status != COMPLETED.value, *where)
+                .values(status=COMPLETED.value, updated_at=now, **values)
+            ).rowcount
+            if claimed != 1:
+                return False
+            _add_update(c, maintenance_id, COMPLETED, body, by, now, now, deliver_notifications)
+        return True
 
     # --- reading ---------------------------------------------------------
 
@@ -300,9 +353,12 @@ def _add_update(
     display_at: datetime,
     deliver_notifications: bool,
 ) -> None:
+    """An update to the maintenance's timeline and, when marked for it, the
+    outbox event that tells subscribers (same transaction)."""
+    update_id = new_id()
     conn.execute(
         insert(t.maintenance_updates).values(
-            id=new_id(),
+            id=update_id,
             maintenance_id=maintenance_id,
             status=status.value,
             body=body,
@@ -312,3 +368,13 @@ def _add_update(
             deliver_notifications=deliver_notifications,
         )
     )
+    kind = MAINTENANCE_EVENTS.get(status)
+    if deliver_notifications and kind is not None:
+        mc = t.maintenance_components
+        components = conn.execute(
+            select(mc.c.component_id)
+            .where(mc.c.maintenance_id == maintenance_id)
+            .order_by(mc.c.component_id)
+        ).scalars()
+        payload = {"maintenance_id": maintenance_id, "update_id": update_id}
+        enqueue(conn, kind, payload, created_at, list(components))

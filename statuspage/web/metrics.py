@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from statuspage.metrics import StoreCollector
+from statuspage.metrics import OutboxCollector, StoreCollector
 from statuspage.metrics_settings import BasicAuth, MetricsSettings
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def _install(state: BlueprintSetupState) -> None:
     store = app.extensions["statuspage"]["store"]
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
+    registry.register(OutboxCollector(store))
     settings = metrics_settings(app.extensions["statuspage"]["config"])
     app.extensions[EXTENSION] = {"registry": registry, "settings": settings}
 

@@ -38,6 +38,7 @@ from statuspage.web.admin import (  # noqa: F401  (routes)
     maintenance,
     overrides,
     session,
+    subscribers,
     tokens,
     users,
 )

@@ -91,8 +91,11 @@ def logout() -> ResponseReturnValue:
 @login_required(Role.VIEWER)
 def dashboard() -> ResponseReturnValue:
     from statuspage.web.admin.deploys import dashboard_facts
+    from statuspage.web.admin.subscribers import quarantined_webhooks
 
-    return render_template("admin/dashboard.html", **dashboard_facts())
+    return render_template(
+        "admin/dashboard.html", **dashboard_facts(), quarantined_webhooks=quarantined_webhooks()
+    )
 
 
 @bp.route("/account", methods=["GET", "POST"])

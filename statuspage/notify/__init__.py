@@ -1,0 +1,2 @@
+"""Telling subscribers: the outbox, the worker that drains it, and the
+channels (email, webhooks) it delivers through."""
