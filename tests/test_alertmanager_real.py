@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,48 +31,55 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def alertmanager(tmp_path: Path, sqlite_store: Store) -> Iterator[tuple[str, Store]]:
-    if BINARY is None:
-        pytest.skip("prometheus-alertmanager not found: apt-get install prometheus-alertmanager")
     config = two_components(RULES)
     Monitor(config, sqlite_store, utc_now).start()
     token = new_token(sqlite_store, "editor", name="alertmanager")
     app = create_app(config, sqlite_store, utc_now)
-    with serve(app) as url:
-        port = free_port()
-        (tmp_path / "alertmanager.yml").write_text(
-            "route:\n"
-            "  receiver: statuspage\n"
-            "  group_by: [alertname, service]\n"
-            "  group_wait: 1s\n"
-            "  group_interval: 1s\n"
-            "  repeat_interval: 1h\n"
-            "receivers:\n"
-            "  - name: statuspage\n"
-            "    webhook_configs:\n"
-            f"      - url: {url}/api/v1/alertmanager\n"
-            "        send_resolved: true\n"
-            "        http_config:\n"
-            f"          authorization: {{type: Bearer, credentials: {token}}}\n"
-        )
-        process = subprocess.Popen(
-            [
-                BINARY,
-                f"--config.file={tmp_path / 'alertmanager.yml'}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "alertmanager.log").open("w"),
-        )
-        am = f"http://127.0.0.1:{port}"
-        try:
-            ready = wait_for(lambda: _ok(f"{am}/-/ready"), 20)
-            assert ready, (tmp_path / "alertmanager.log").read_text()[-2000:]
-            yield am, sqlite_store
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with serve(app) as url, running_alertmanager(tmp_path, url, token) as am:
+        yield am, sqlite_store
+
+
+@contextmanager
+def running_alertmanager(workdir: Path, statuspage_url: str, token: str) -> Iterator[str]:
+    """A real Alertmanager sending every alert group to statuspage's
+    receiver with a bearer token, as its docs configure it; yields its URL."""
+    if BINARY is None:
+        pytest.skip("prometheus-alertmanager not found: apt-get install prometheus-alertmanager")
+    port = free_port()
+    (workdir / "alertmanager.yml").write_text(
+        "route:\n"
+        "  receiver: statuspage\n"
+        "  group_by: [alertname, service]\n"
+        "  group_wait: 1s\n"
+        "  group_interval: 1s\n"
+        "  repeat_interval: 1h\n"
+        "receivers:\n"
+        "  - name: statuspage\n"
+        "    webhook_configs:\n"
+        f"      - url: {statuspage_url}/api/v1/alertmanager\n"
+        "        send_resolved: true\n"
+        "        http_config:\n"
+        f"          authorization: {{type: Bearer, credentials: {token}}}\n"
+    )
+    log = workdir / "alertmanager.log"
+    process = subprocess.Popen(
+        [
+            BINARY,
+            f"--config.file={workdir / 'alertmanager.yml'}",
+            f"--storage.path={workdir / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    am = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(lambda: _ok(f"{am}/-/ready"), 20), log.read_text()[-2000:]
+        yield am
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _ok(url: str) -> bool:

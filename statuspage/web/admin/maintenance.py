@@ -4,15 +4,12 @@ A window that covers its components now re-settles them at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy import Connection
 from wtforms import (
     DateTimeLocalField,
     SelectField,
@@ -24,14 +21,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
-from statuspage import audit
 from statuspage.auth import Role
 from statuspage.localtime import local_time_text
-from statuspage.maintenance import maintenance_titles
+from statuspage.maintenance_desk import MaintenanceDesk, NewMaintenance
 from statuspage.maintenance_form import TITLE_MAX_CHARS, validate_window
-from statuspage.overrides_service import resettle
 from statuspage.store import Store
-from statuspage.store.maintenance import Maintenance, MaintenanceRepository
+from statuspage.store.maintenance import MaintenanceRepository
 from statuspage.web import deps
 from statuspage.web.admin.blueprint import bp
 from statuspage.web.admin.forms import ConfirmForm
@@ -121,27 +116,19 @@ def maintenance_create() -> ResponseReturnValue:
             field.errors = [*field.errors, error.message]
         return _page(form)
     assert checked.starts_at and checked.ends_at and checked.timezone
-    now, who = deps.now(), actor()
-    repo = MaintenanceRepository(store)
+    desk = MaintenanceDesk(store, deps.config().site.tz, actor(), deps.now())
+    new = NewMaintenance(
+        title=form.title.data or "",
+        body=form.body.data or "",
+        starts_at=checked.starts_at,
+        ends_at=checked.ends_at,
+        timezone=checked.timezone,
+        components=form.components.data or [],
+        recurrence=checked.recurrence,
+        recurrence_until=checked.recurrence_until,
+    )
     with store.transaction() as conn:
-        created = repo.create(
-            title=(form.title.data or "").strip(),
-            body=form.body.data or "",
-            starts_at=checked.starts_at,
-            ends_at=checked.ends_at,
-            timezone=checked.timezone,
-            components=form.components.data or [],
-            recurrence=checked.recurrence,
-            recurrence_until=checked.recurrence_until,
-            created_by=who,
-            now=now,
-            conn=conn,
-        )
-        audit.record(
-            conn, who, "maintenance.create", "maintenance", created.id, None,
-            _shown(created), now,
-        )  # fmt: skip
-        _resettle_covered(store, conn, created.components, now)
+        created = desk.schedule(conn, new)
     for notice in checked.notices:
         flash(notice.message, "info")
     flash(f"Scheduled {created.title}.", "ok")
@@ -158,51 +145,14 @@ def maintenance_cancel(maintenance_id: str) -> ResponseReturnValue:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    now, who = deps.now(), actor()
+    desk = MaintenanceDesk(store, deps.config().site.tz, actor(), deps.now())
     with store.transaction() as conn:
-        # Which components the window held before it ended (to hand back).
-        covered = _covered_now(repo, conn, found.components, now)
-        cancelled = repo.cancel(maintenance_id, by=who, now=now, conn=conn)
-        if cancelled:
-            audit.record(
-                conn, who, "maintenance.cancel", "maintenance", maintenance_id,
-                _shown(found), {**_shown(found), "cancelled": True}, now,
-            )  # fmt: skip
-            for cid in covered:
-                resettle(store, conn, cid, now, deps.config().site.tz)
+        cancelled = desk.cancel(conn, found)
     if cancelled:
         flash(f"Cancelled {found.title}.", "ok")
     else:
         flash(f"{found.title} was already over or cancelled.", "error")
     return redirect(url_for("admin.maintenance_list"))
-
-
-def _covered_now(
-    repo: MaintenanceRepository, conn: Connection, components: Iterable[str], now: datetime
-) -> list[str]:
-    titles = maintenance_titles(repo.windows(conn), now)
-    return [cid for cid in components if cid in titles]
-
-
-def _resettle_covered(
-    store: Store, conn: Connection, components: Iterable[str], now: datetime
-) -> None:
-    known = {c.id for c in store.components(conn=conn)}
-    for cid in _covered_now(MaintenanceRepository(store), conn, components, now):
-        if cid in known:
-            resettle(store, conn, cid, now, deps.config().site.tz)
-
-
-def _shown(m: Maintenance) -> dict[str, object]:
-    return {
-        "title": m.title,
-        "starts_at": m.starts_at,
-        "ends_at": m.ends_at,
-        "timezone": m.timezone,
-        "recurrence": m.recurrence,
-        "recurrence_until": m.recurrence_until,
-        "components": sorted(m.components),
-    }
 
 
 def _page(form: MaintenanceForm) -> str:
