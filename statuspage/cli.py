@@ -99,17 +99,27 @@ def init(path: Path, force: bool) -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (default: server.port).")
 def run(config_path: Path, host: str | None, port: int | None) -> None:
     """Run the web page and the scheduler in one process."""
+    from statuspage.lease import SchedulerAlreadyRunning
+    from statuspage.logs import configure_logging
     from statuspage.runtime import serve, start_services
 
     setup_logging()
     config = load_or_exit(config_path)
-    services = start_services(config)
+    configure_logging(config.logging, config.secrets, role="run")
+    try:
+        services = start_services(config)
+    except SchedulerAlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from exc
     serve(
         services,
         host or config.server.host,
         port or config.server.port,
         on_ready=lambda url: click.echo(f"statuspage is serving {url}", err=True),
     )
+    if services.leadership.abandoned:
+        from statuspage.roles import exit_now
+
+        exit_now()
 
 
 @main.command()
@@ -498,6 +508,15 @@ def deploy_mark(
     stored = answer.json()
     click.echo(f"Recorded deploy {stored['version']} of {stored['component']} at {stored['at']}.")
 
+
+from statuspage.export_cli import export_command  # noqa: E402
+
+main.add_command(export_command)
+
+from statuspage.roles import ROLE_COMMANDS  # noqa: E402
+
+for _command in ROLE_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

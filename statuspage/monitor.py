@@ -228,6 +228,14 @@ class Monitor:
             return state, False, False
         self._states[watched.id] = state
         self.store.set_check_state(conn, watched.id, state)
+        if state.status is not previous.status:
+            log.info(
+                "check %s is %s: %s",
+                watched.id,
+                state.status.value,
+                state.reason,
+                extra={"check": watched.id, "component": watched.component_id},
+            )
         return state, True, state.status is not previous.status
 
     def _apply_component(
@@ -254,6 +262,12 @@ class Monitor:
             maintenance=maintenance,
         )
         if transition is not None:
+            log.info(
+                "component %s is %s",
+                component_id,
+                transition.new.value,
+                extra={"component": component_id},
+            )
             change = ComponentChange(
                 component_id=component_id,
                 name=self._names[component_id],
@@ -320,6 +334,7 @@ class Monitor:
         automation's changes are logged like a person's."""
         incident_id = self.incidents.apply(conn, action, now)
         kind = type(action).__name__
+        log.info("incident %s: %s", incident_id, kind, extra={"incident": incident_id})
         audit.record(
             conn,
             "automation",

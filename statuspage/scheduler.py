@@ -28,6 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from statuspage.backlog import ResultBacklog
 from statuspage.checks import CheckContext, CheckResult, run_check
 from statuspage.checks.base import describe_seconds
 from statuspage.clock import Clock
@@ -48,6 +49,10 @@ INCIDENT_TICK = timedelta(seconds=15)
 MAINTENANCE_TICK = timedelta(seconds=5)
 # A run that waits longer than this for a worker is recorded as late.
 LATE_START = timedelta(seconds=1)
+# How many checks may start a second when the scheduler starts.
+FIRST_RUNS_PER_S = 50
+# Results kept while the database was unavailable are retried this often.
+BACKLOG_FLUSH_EVERY = timedelta(seconds=2)
 
 
 def check_context(config: Config, clock: Clock, store: Store | None = None) -> CheckContext:
@@ -87,7 +92,13 @@ def run_with_deadline(watched: WatchedCheck, ctx: CheckContext, deadline: timede
 class CheckScheduler:
     """Schedules every check of the config, plus the monitor's own ticks."""
 
-    def __init__(self, config: Config, monitor: Monitor, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: Config,
+        monitor: Monitor,
+        clock: Clock,
+        metrics: SchedulerMetrics | None = None,
+    ) -> None:
         self.config = config
         self.monitor = monitor
         self.clock = clock
@@ -103,15 +114,23 @@ class CheckScheduler:
         # waits too long for a free worker is recorded as late.
         self._submitted: dict[str, datetime] = {}
         self.on_result: Callable[[str, CheckResult], None] | None = None
-        self.metrics = SchedulerMetrics(monitor.checks)
+        self.metrics = metrics or SchedulerMetrics(monitor.checks)
+        # False once this process lost the scheduler lease: nothing more is
+        # written, not even by a run that was already going.
+        self.may_write: Callable[[], bool] = lambda: True
+        self.backlog = ResultBacklog(monitor.record, allowed=lambda: self.may_write())
 
     def start(self) -> None:
         now = datetime.now(UTC)
         jitter = self.config.scheduler.jitter.total_seconds()
+        # Spread the first runs so they don't all fire at once: over 2 s, or
+        # longer with many checks (at most FIRST_RUNS_PER_S a second, within
+        # an interval). Checks keep their phase, so a burst at the start
+        # would come back every interval.
+        spread = max(2.0, len(self.monitor.checks) / FIRST_RUNS_PER_S)
         for watched in self.monitor.checks.values():
             interval = watched.policy.interval.total_seconds()
-            # Spread the first runs over a short window so they don't all fire at once.
-            first = now + timedelta(seconds=random.uniform(0, min(interval, 2.0)))
+            first = now + timedelta(seconds=random.uniform(0, min(interval, spread)))
             self._scheduler.add_job(
                 self.run_once,
                 IntervalTrigger(
@@ -150,12 +169,28 @@ class CheckScheduler:
             IntervalTrigger(seconds=ROLLUP_EVERY.total_seconds()),
             id="rollups",
         )
+        self._scheduler.add_job(
+            self.backlog.flush,
+            IntervalTrigger(seconds=BACKLOG_FLUSH_EVERY.total_seconds()),
+            id="backlog",
+        )
         self._scheduler.start()
         log.info("scheduler started with %d checks", len(self.monitor.checks))
 
     def shutdown(self, wait: bool = True) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
+
+    def add_periodic(
+        self, job: Callable[[], None], every: timedelta, job_id: str, first_in: timedelta
+    ) -> None:
+        """Run `job` every `every` (first after `first_in`), its failures logged."""
+        self._scheduler.add_job(
+            self._guarded(job),
+            IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+            id=job_id,
+            next_run_time=datetime.now(UTC) + first_in,
+        )
 
     def run_once(self, check_id: str) -> CheckResult:
         watched = self.monitor.checks[check_id]
@@ -164,10 +199,8 @@ class CheckScheduler:
         started = time.perf_counter()
         result = run_with_deadline(watched, self.ctx, deadline)
         self.metrics.observe_run(check_id, result, time.perf_counter() - started)
-        try:
-            self.monitor.record(check_id, result)
-        except Exception:
-            log.exception("could not record the result of %s", check_id, extra={"check": check_id})
+        # Written now, or kept in memory while the database is unavailable.
+        self.backlog.record(check_id, result)
         if self.on_result is not None:
             self.on_result(check_id, result)
         return result
@@ -185,7 +218,13 @@ class CheckScheduler:
         if late > max(LATE_START, watched.policy.interval / 2):
             reason = f"started {describe_seconds(late.total_seconds())} late: all workers were busy"
             log.warning("%s %s", watched.id, reason, extra={"check": watched.id})
-            self.monitor.store.record_missed_run(watched.id, submitted, self.clock(), reason)
+            if self.may_write():
+                try:
+                    self.monitor.store.record_missed_run(
+                        watched.id, submitted, self.clock(), reason
+                    )
+                except Exception:
+                    log.exception("could not record a missed run", extra={"check": watched.id})
 
     @staticmethod
     def _guarded(job: Callable[[], None]) -> Callable[[], None]:
@@ -218,6 +257,8 @@ class CheckScheduler:
         if scheduled is None:  # a submission event carries a list of them
             scheduled = (getattr(event, "scheduled_run_times", None) or [datetime.now(UTC)])[0]
         log.warning("missed run of %s: %s", job_id, reason, extra={"check": job_id})
+        if not self.may_write():
+            return
         try:
             self.monitor.store.record_missed_run(job_id, scheduled, self.clock(), reason)
         except Exception:

@@ -10,8 +10,10 @@ the socket actually connected to (a name can resolve differently twice).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -158,9 +160,17 @@ class _ProbeBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.lru_cache(maxsize=2)
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One context per `verify` value, shared by every probe (an SSLContext
+    is thread-safe). Building one loads the CA bundle: about 16 ms of CPU,
+    most of a plain HTTP check's cost (see bench/scheduler_capacity.py)."""
+    return httpx.create_ssl_context(verify=verify)
+
+
 class _ProbeTransport(httpx.HTTPTransport):
     def __init__(self, verify: bool) -> None:
-        super().__init__(verify=verify, trust_env=False)
+        super().__init__(verify=_ssl_context(verify), trust_env=False)
         # httpx has no public way to pass httpcore a network backend.
         pool = self._pool
         assert isinstance(pool, httpcore.ConnectionPool)
