@@ -1,15 +1,19 @@
 """The pages in a real browser: headless Chromium against the app on loopback.
 
-Screenshots go to test-output/screenshots/ for a person to look at.
+Screenshots go to test-output/screenshots/ for a person to look at. The
+reader's clock is set to the page's (injected) one, or the page would
+rightly say that it is old.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from statuspage.auth import Role, hash_password
 from statuspage.checks.base import CheckResult
@@ -21,6 +25,7 @@ from statuspage.store.users import UserRepository
 from statuspage.web import create_app
 from tests.conftest import FakeClock
 from tests.liveserver import browser, serve
+from tests.test_validators import build_showcase
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 PASSWORD = "correct horse battery staple"
@@ -80,13 +85,14 @@ def page_errors(page: Any) -> list[str]:
 
 @pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390)])
 def test_home_page_renders_in_each_theme_without_errors(
-    site: tuple[str, Monitor], scheme: str, width: int
+    site: tuple[str, Monitor], clock: FakeClock, scheme: str, width: int
 ) -> None:
     url, _ = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with browser() as chromium:
         page = chromium.new_page(color_scheme=scheme, viewport={"width": width, "height": 900})
         errors = page_errors(page)
+        page.clock.set_fixed_time(clock())
         page.goto(url + "/")
         assert page.inner_text("h1") == "Partial System Outage"
         assert (
@@ -136,3 +142,82 @@ def test_staff_log_in_post_an_update_and_customers_see_it(site: tuple[str, Monit
         customer.click(f"a[href='/incidents/{incident.id}']")
         timeline = customer.locator("ol.timeline .update-status").all_inner_texts()
         assert timeline == ["Identified", "Investigating"]
+
+
+def test_times_are_shown_in_the_readers_time_zone(
+    site: tuple[str, Monitor], clock: FakeClock
+) -> None:
+    url, monitor = site
+    (incident,) = monitor.incidents.unresolved()
+    with browser() as chromium:
+        context = chromium.new_context(timezone_id="America/New_York")
+        page = context.new_page()
+        errors = page_errors(page)
+        page.clock.set_fixed_time(clock())
+        page.goto(url + "/")
+        updated = page.locator("footer time[data-generated]")
+        # 05:01 UTC is 01:01 in New York (summer time); the page's own
+        # wording stays as the title.
+        assert updated.inner_text() == "Sep 15, 01:01 EDT"
+        assert updated.get_attribute("title") == "Sep 15, 05:01 UTC"
+        checked = page.locator("#component-api .checked time")
+        assert checked.inner_text() == "01:00:00 EDT"
+        page.goto(f"{url}/incidents/{incident.id}")
+        started = page.locator("h1 + p time")  # 05:00:30 UTC, when payments went down
+        assert started.inner_text() == "Sep 15, 2026 01:00 EDT"
+        assert started.get_attribute("title") == "Sep 15, 2026 05:00 UTC"
+        assert page.locator(".banner-old").count() == 0  # the page is fresh
+        assert errors == []
+        context.close()
+
+        # Without JavaScript the page's own time zone stays.
+        plain = chromium.new_context(timezone_id="America/New_York", java_script_enabled=False)
+        page = plain.new_page()
+        page.goto(url + "/")
+        assert page.locator("footer time[data-generated]").inner_text() == "Sep 15, 05:01 UTC"
+        plain.close()
+
+
+def test_an_old_copy_of_the_page_says_so(site: tuple[str, Monitor], clock: FakeClock) -> None:
+    """A CDN serving a stale copy, or an export nobody refreshes, must not
+    pass for the current status (rule 1: silence is not health)."""
+    url, _ = site
+    with browser() as chromium:
+        page = chromium.new_page()
+        page.clock.set_fixed_time(clock() + timedelta(minutes=14))
+        page.goto(url + "/")
+        assert page.locator(".banner-old").count() == 0
+        page.clock.set_fixed_time(clock() + timedelta(minutes=15))
+        page.reload()
+        assert page.locator(".banner-old").inner_text() == (
+            "This page is 15 minutes old. The status shown may be out of date."
+        )
+        page.clock.set_fixed_time(clock() + timedelta(days=3))
+        page.reload()
+        assert page.locator(".banner-old strong").inner_text() == "This page is 3 days old."
+
+
+@pytest.fixture
+def showcase(sqlite_store: Store) -> Flask:
+    """Every part of the pages at once (see test_validators)."""
+    return build_showcase(sqlite_store)
+
+
+@pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("dark", 390)])
+def test_every_part_of_the_pages_fits_each_theme_and_width(
+    showcase: Flask, scheme: str, width: int
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    now = showcase.extensions["statuspage"]["clock"]()
+    incident_id = showcase.extensions["statuspage"]["incident_id"]
+    pages = {"home": "/", "incident": f"/incidents/{incident_id}", "component": "/components/api"}
+    with serve(showcase) as url, browser() as chromium:
+        page = chromium.new_page(color_scheme=scheme, viewport={"width": width, "height": 900})
+        errors = page_errors(page)
+        page.clock.set_fixed_time(now)
+        for name, path in pages.items():
+            page.goto(url + path)
+            shot = SCREENSHOTS / f"showcase-{name}-{scheme}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        assert errors == []

@@ -69,7 +69,8 @@ def test_home_page_before_any_result_shows_no_data_not_operational(
     assert html.count('class="status s-unknown"') == 2
     assert html.count('class="status s-operational"') == 1  # docs: no checks, set by staff
     assert "Acme &lt;Status&gt;" in html and "Docs &lt;b&gt;" in html
-    assert "<script" not in html
+    # One script, from our own origin (times in the reader's zone); none inline.
+    assert html.count("<script") == 1 and '<script src="/static/localtime.js" defer>' in html
 
 
 def test_one_component_down_is_a_partial_outage_with_its_reason(
