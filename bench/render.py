@@ -7,10 +7,13 @@ process, so they compare the app with itself and leave the HTTP server out:
 1. requests/s of `/` and `/api/v2/summary.json` with the render cache warm,
    against a bare Flask app whose one view returns the same bytes with the
    same content type. Target: a ratio of at least 0.9 (rendering costs
-   nothing per request; what is left is the state-version query).
+   nothing per request). The same measure over real HTTP, under gunicorn
+   and wrk, is `bench.http_throughput`; this one leaves the server out.
 2. the time to render `/` uncached (the cache cleared before each request)
    with 50 components and 1 day of rollups against 90 days of rollups.
-   Target: a ratio of at most 1.2 (the bars read rollups only).
+   Target: a ratio of at most 1.2 (the bars read rollups only). The two
+   sites are rendered in turn, so that whatever else the machine does
+   weighs on both alike.
 
 The clock is frozen at noon so that the 30 s time bucket does not turn over
 during a measure.
@@ -121,17 +124,7 @@ def per_second(client: FlaskClient, path: str, seconds: float) -> float:
     return done / elapsed
 
 
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm-up (templates compiled, connections open)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
-def uncached_render_ms(app: Flask, repeats: int) -> float:
+def uncached_render(app: Flask) -> Callable[[], None]:
     client = app.test_client()
 
     def render() -> None:
@@ -139,7 +132,20 @@ def uncached_render_ms(app: Flask, repeats: int) -> float:
         answer = client.get("/")
         assert answer.status_code == 200
 
-    return median_ms(render, repeats)
+    return render
+
+
+def median_ms_in_turn(actions: list[Callable[[], object]], repeats: int) -> list[float]:
+    """The median time of each action, run in turn `repeats` times."""
+    for action in actions:
+        action()  # warm-up (templates compiled, connections open)
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeats):
+        for action, kept in zip(actions, times, strict=True):
+            started = time.perf_counter()
+            action()
+            kept.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(kept) for kept in times]
 
 
 def main() -> None:
@@ -164,8 +170,9 @@ def main() -> None:
             ceiling = per_second(bare, path, args.seconds)
             size = len(answers[path][0])
             print(f"{path:<24}{size:>8}{cached:>14.0f}{ceiling:>12.0f}{cached / ceiling:>8.2f}")
-        one_day = uncached_render_ms(short, args.renders)
-        ninety = uncached_render_ms(long, args.renders)
+        one_day, ninety = median_ms_in_turn(
+            [uncached_render(short), uncached_render(long)], args.renders
+        )
         print(f"\nuncached render of / with {COMPONENTS} components (median of {args.renders})")
         print(f"1 day of rollups:   {one_day:7.1f} ms")
         print(f"90 days of rollups: {ninety:7.1f} ms")

@@ -23,8 +23,11 @@ from statuspage.alertmanager import AlertmanagerSettings
 from statuspage.checks import CHECK_TYPES, CheckConfig
 from statuspage.checks.base import MAX_TIMEOUT, CheckSpec, StrictModel
 from statuspage.durations import Duration, format_duration, parse_duration
+from statuspage.export_settings import ExportSettings
 from statuspage.incidents import IncidentPolicy
 from statuspage.metrics_settings import MetricsSettings
+from statuspage.notify.settings import NotificationSettings
+from statuspage.ops_settings import LoggingSettings, RetentionSettings
 
 MIN_INTERVAL = timedelta(seconds=1)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -135,7 +138,11 @@ class Config(StrictModel):
     incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
     alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     components: list[Component] = Field(default_factory=list)
 
     # Where the file was; relative paths are taken from its folder.

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from statuspage.domain import ComponentStatus
 
 PARTIAL_OUTAGE_WEIGHT = 0.3
+BAR_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ class DayBar:
     no_data_seconds: float
 
 
-def day_bars(rollups: Sequence[DayRollup], today: date, days: int = 90) -> list[DayBar]:
+def day_bars(rollups: Sequence[DayRollup], today: date, days: int = BAR_DAYS) -> list[DayBar]:
     """One bar per day, oldest first, ending today; days without a rollup
     are no-data days, not 100 % and not 0 %."""
     by_day = {r.day: r for r in rollups}
@@ -181,6 +182,56 @@ def day_bars(rollups: Sequence[DayRollup], today: date, days: int = 90) -> list[
         else:
             bars.append(DayBar(day, r.worst, r.uptime, r.no_data))
     return bars
+
+
+@dataclass(frozen=True)
+class UptimeBar:
+    """A component's bar as the store keeps it beside its rollups: one
+    short text cell per day (oldest first, ending `last_day`) and the uptime
+    over those days, so that a page reads one row per component however
+    long the history, and no date or number is parsed per day on a render.
+
+    A cell is `""` for a day without data, else `"<worst> <uptime> <no data
+    seconds>"` with the numbers as `repr` writes them (exact floats).
+    """
+
+    last_day: date
+    cells: tuple[str, ...]
+    uptime: float | None
+    no_data_seconds: float
+
+    def days(self) -> list[DayBar]:
+        """The cells read back, for code that wants the values."""
+        first = self.last_day - timedelta(days=len(self.cells) - 1)
+        return [read_cell(first + timedelta(days=n), cell) for n, cell in enumerate(self.cells)]
+
+
+def uptime_bar(rollups: Sequence[DayRollup], last_day: date, days: int = BAR_DAYS) -> UptimeBar:
+    """The bar of the `days` days ending `last_day`, from the rollups of
+    those days (sorted by day; others are ignored)."""
+    first = last_day - timedelta(days=days - 1)
+    uptime, no_data = uptime_over(r for r in rollups if first <= r.day <= last_day)
+    cells = tuple(cell_text(bar) for bar in day_bars(rollups, last_day, days))
+    return UptimeBar(last_day, cells, uptime, no_data)
+
+
+def cell_text(bar: DayBar) -> str:
+    if bar.worst is None and bar.uptime is None and not bar.no_data_seconds:
+        return ""
+    worst = bar.worst.value if bar.worst is not None else "-"
+    return f"{worst} {bar.uptime!r} {bar.no_data_seconds!r}"
+
+
+def read_cell(day: date, cell: str) -> DayBar:
+    if not cell:
+        return DayBar(day, None, None, 0.0)
+    worst, uptime, no_data = cell.split(" ")
+    return DayBar(
+        day,
+        None if worst == "-" else ComponentStatus(worst),
+        None if uptime == "None" else float(uptime),
+        float(no_data),
+    )
 
 
 def rollup_window(transitions: Sequence[Transition], start: datetime, end: datetime) -> DayRollup:

@@ -62,7 +62,12 @@ PUBLIC = {
     "/static/<path:filename>",
     "/api/v1/heartbeat/<token>",
     "/api/v1/heartbeat/<token>/fail",
+    "/api/v1/openapi.json",
     "/admin/login",
+    "/subscribe",
+    "/subscribe/confirm/<token>",
+    "/unsubscribe/<token>",
+    "/subscriptions/<token>",
 }
 
 
@@ -160,6 +165,15 @@ def test_every_route_outside_the_public_list_refuses_a_visitor(app: Flask) -> No
             assert refused, f"{method} {rule.rule} answered {answer.status_code} to a visitor"
             checked.append(f"{method} {rule.rule}")
     assert "POST /admin/users/<int:user_id>/role" in checked
+    assert {
+        "GET /admin/subscribers",
+        "POST /admin/subscribers/webhooks",
+        "POST /admin/subscribers/<subscriber_id>/enable",
+        "POST /admin/subscribers/<subscriber_id>/rotate",
+        "POST /admin/subscribers/<subscriber_id>/delete",
+        "GET /admin/deliveries",
+        "POST /admin/deliveries/<int:delivery_id>/retry",
+    } <= set(checked)
 
 
 def test_every_token_guarded_api_route_answers_401_without_a_token(app: Flask) -> None:

@@ -3,13 +3,13 @@ ETag / Last-Modified revalidation, never for the admin or the write API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, template_rendered
+from flask import Flask, request, template_rendered
 from flask.testing import FlaskClient
 from jinja2 import Template
 from werkzeug.http import http_date
@@ -327,3 +327,170 @@ def test_the_least_recently_used_page_goes_first() -> None:
     assert kept.get(a, version) is page and kept.get(c, version) is page
     newer = cache.StateVersion(("w",), version.last_modified)
     assert kept.get(a, newer) is None
+
+
+# --- the state version without a query per request ----------------------------------
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def reads(site: Site, monkeypatch: pytest.MonkeyPatch) -> tuple[list[datetime], FakeMonotonic]:
+    """The app's version cache on a clock of its own; each database read of
+    the version is counted."""
+    done: list[datetime] = []
+    read = cache.read_stored_state
+
+    def counted(store: Store, now: datetime) -> cache.StoredState:
+        done.append(now)
+        return read(store, now)
+
+    monkeypatch.setattr(cache, "read_stored_state", counted)
+    monotonic = FakeMonotonic()
+    site.app.extensions["statuspage"]["version_cache"] = cache.VersionCache(
+        site.store, monotonic=monotonic
+    )
+    return done, monotonic
+
+
+def test_the_version_is_read_once_per_ttl_without_writes(
+    site: Site, reads: tuple[list[datetime], FakeMonotonic]
+) -> None:
+    done, monotonic = reads
+    for _ in range(5):
+        site.client.get("/")
+    assert len(done) == 1
+    monotonic.now += cache.VERSION_TTL.total_seconds() - 0.001
+    site.client.get("/")
+    assert len(done) == 1
+    monotonic.now += 0.001
+    site.client.get("/")
+    assert len(done) == 2
+
+
+def test_a_write_in_this_process_is_seen_at_once(
+    site: Site, reads: tuple[list[datetime], FakeMonotonic]
+) -> None:
+    done, _ = reads
+    site.client.get("/")
+    site.clock.advance(1)
+    site.feed(DOWN)  # a commit through the app's store
+    site.client.get("/")
+    assert len(done) == 2
+    assert len(site.renders) == 2
+
+
+def test_another_process_write_is_seen_within_the_ttl(
+    site: Site, reads: tuple[list[datetime], FakeMonotonic]
+) -> None:
+    _, monotonic = reads
+    before = site.client.get("/").headers["ETag"]
+    other = Store(site.store.url)  # as another web worker's admin would write
+    try:
+        with other.transaction() as conn:
+            IncidentRepository(other).create(
+                conn,
+                name="API outage",
+                status=IncidentStatus.INVESTIGATING,
+                impact=IncidentImpact.MAJOR,
+                components={"api": DOWN},
+                body="We are investigating.",
+                author="user:alice",
+                now=site.clock(),
+            )
+    finally:
+        other.close()
+    assert site.client.get("/").headers["ETag"] == before
+    monotonic.now += cache.VERSION_TTL.total_seconds()
+    assert site.client.get("/").headers["ETag"] != before
+    assert len(site.renders) == 2
+
+
+def test_time_alone_moves_the_version_without_a_read(
+    site: Site, reads: tuple[list[datetime], FakeMonotonic]
+) -> None:
+    """The 30 s bucket and a check deadline passing unseen are worked out
+    from `now` on every request, never from a kept read."""
+    done, _ = reads
+    site.feed()  # at 05:00:00: stale at 05:01:30
+    site.client.get("/components/api")
+    site.clock.advance(89)
+    assert "s-operational" in site.client.get("/components/api").get_data(as_text=True)
+    site.clock.advance(1)
+    assert "s-unknown" in site.client.get("/components/api").get_data(as_text=True)
+    assert len(done) == 1
+
+
+def test_versions_agree_with_a_fresh_read(site: Site) -> None:
+    site.feed()
+    versions = cache.VersionCache(site.store)
+    for seconds in (0, 29, 30, 89, 90, 91):
+        now = site.clock() + timedelta(seconds=seconds)
+        assert versions.version(now).marks == cache.state_version(site.store, now).marks
+
+
+# --- kept pages served in front of Flask -------------------------------------------
+
+
+def seen_by_flask(app: Flask, what: Callable[[], str]) -> list[str]:
+    """What each request Flask handles says, noted before any other hook."""
+    seen: list[str] = []
+
+    def note() -> None:
+        seen.append(what())
+
+    app.before_request_funcs.setdefault(None, []).insert(0, note)
+    return seen
+
+
+def test_a_kept_page_is_served_without_a_flask_request(site: Site) -> None:
+    hooks = seen_by_flask(site.app, lambda: request.path)
+    first = site.client.get("/api/v2/summary.json")
+    second = site.client.get("/api/v2/summary.json")
+    head = site.client.head("/api/v2/summary.json")
+    assert hooks == ["/api/v2/summary.json"]  # only the render went through Flask
+    assert second.get_data() == first.get_data()
+    assert sorted(second.headers.items()) == sorted(first.headers.items())
+    # Flask's own way of serving a kept page sends the same.
+    via_flask = site.client.get("/api/v2/summary.json", headers={"If-None-Match": '"other"'})
+    assert sorted(via_flask.headers.items()) == sorted(first.headers.items())
+    assert head.get_data() == b"" and head.headers == second.headers
+    for header in ("Content-Security-Policy", "Access-Control-Allow-Origin", "ETag"):
+        assert header in second.headers
+
+
+def test_revalidation_and_other_methods_go_to_flask(site: Site) -> None:
+    hooks = seen_by_flask(site.app, lambda: request.method)
+    etag = site.client.get("/").headers["ETag"]
+    assert site.client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    assert site.client.post("/").status_code == 405
+    assert hooks == ["GET", "GET", "POST"]
+
+
+def test_an_older_kept_page_is_not_served(site: Site) -> None:
+    site.client.get("/")
+    site.clock.advance(1)
+    site.feed(DOWN)
+    site.feed(DOWN)
+    assert "Partial System Outage" in site.client.get("/").get_data(as_text=True)
+    assert len(site.renders) == 2
+
+
+def test_an_unreadable_version_leaves_the_answer_to_flask(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.client.get("/")
+
+    def broken(_now: datetime) -> cache.StateVersion:
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(cache.version_cache(site.app), "version", broken)
+    answer = site.client.get("/")
+    assert answer.status_code == 500
+    assert "Something went wrong" in answer.get_data(as_text=True)

@@ -18,7 +18,7 @@ from statuspage.domain import ComponentStatus
 from statuspage.state import CheckState
 from statuspage.store import CheckRow, ComponentRow, Store
 from statuspage.store import tables as t
-from statuspage.uptime import DayRollup, Transition
+from statuspage.uptime import BAR_DAYS, DayRollup, Transition, uptime_bar
 
 OK = ComponentStatus.OPERATIONAL
 MAJOR = ComponentStatus.MAJOR_OUTAGE
@@ -355,6 +355,28 @@ def test_upsert_rollups_is_idempotent_and_overwrites(store: Store) -> None:
             "updated_at": at(4000),
         }
     ]
+
+
+def test_writing_rollups_rewrites_the_bar_of_the_days_up_to_the_newest(store: Store) -> None:
+    sync(store, [component("api"), component("payments")])
+    today = date(2026, 9, 15)
+    old = DayRollup(today - timedelta(days=1 + BAR_DAYS), {MAJOR: 600.0})  # just outside
+    days = [DayRollup(today - timedelta(days=n), {OK: 86000.0, MAJOR: n}) for n in (1, 2)]
+    with store.transaction() as conn:
+        store.upsert_rollups(conn, "api", [old, *days], at(0))
+    assert store.uptime_bars(["api", "payments"]) == {
+        "api": uptime_bar(days[::-1], today - timedelta(days=1))
+    }
+
+    # A write of today's rollup alone moves the bar on to today, with the
+    # days written before.
+    now = [DayRollup(today, {OK: 3600.0, UNKNOWN: 60.0})]
+    with store.transaction() as conn:
+        store.upsert_rollups(conn, "api", now, at(60))
+    bar = store.uptime_bars(["api"])["api"]
+    assert bar == uptime_bar([*days[::-1], *now], today)
+    assert len(bar.cells) == BAR_DAYS
+    assert raw_rows(store, t.uptime_bars)[0]["updated_at"] == at(60)
 
 
 def test_rollups_query_by_components_and_days(store: Store) -> None:

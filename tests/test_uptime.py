@@ -14,14 +14,19 @@ from hypothesis import strategies as st
 
 from statuspage.domain import ComponentStatus
 from statuspage.uptime import (
+    BAR_DAYS,
     PARTIAL_OUTAGE_WEIGHT,
     DayBar,
     DayRollup,
     Transition,
+    UptimeBar,
+    cell_text,
     day_bars,
     day_bounds,
     local_day,
+    read_cell,
     rollup_days,
+    uptime_bar,
     uptime_fraction,
     uptime_over,
 )
@@ -367,6 +372,47 @@ def test_ninety_bars_by_default():
     assert len(bars) == 90
     assert (bars[0].day, bars[-1].day) == (date(2026, 6, 18), date(2026, 9, 15))
     assert {(b.worst, b.uptime) for b in bars} == {(None, None)}
+
+
+# --- the stored bar: one text cell per day -----------------------------------
+
+
+def test_a_stored_bar_holds_the_same_days_and_uptime_as_the_rollups():
+    rollups = [
+        DayRollup(date(2026, 9, 11), {OPERATIONAL: 80000.0, PARTIAL: 6400.0}),
+        DayRollup(date(2026, 9, 12), {UNKNOWN: 86400.0}),  # no data at all
+        DayRollup(date(2026, 9, 13), {DEGRADED: 100.0, UNKNOWN: 300.0}),
+        DayRollup(date(2026, 9, 14)),  # a rollup without any seconds
+        DayRollup(date(2026, 9, 15), {MAINTENANCE: 3600.0, MAJOR: 1 / 3}),
+        DayRollup(date(2026, 6, 1), {MAJOR: 86400.0}),  # outside the window
+    ]
+    bar = uptime_bar(rollups, date(2026, 9, 15), days=5)
+    assert bar.last_day == date(2026, 9, 15)
+    assert bar.days() == day_bars(rollups, date(2026, 9, 15), days=5)
+    in_window = [r for r in rollups if r.day >= date(2026, 9, 11)]
+    assert (bar.uptime, bar.no_data_seconds) == uptime_over(in_window)
+    assert bar.cells[1] == "- None 86400.0"
+    assert bar.cells[3] == ""
+
+
+def test_a_bar_without_rollups_is_ninety_days_without_data():
+    bar = uptime_bar([], date(2026, 9, 15))
+    assert bar == UptimeBar(date(2026, 9, 15), ("",) * BAR_DAYS, None, 0.0)
+    assert bar.days() == day_bars([], date(2026, 9, 15))
+
+
+@given(
+    worst=st.sampled_from([None, *ComponentStatus]),
+    uptime=st.none() | st.floats(0, 1),
+    no_data=st.floats(0, 86400),
+)
+def test_a_cell_reads_back_exactly(
+    worst: ComponentStatus | None, uptime: float | None, no_data: float
+):
+    bar = DayBar(DAY, worst, uptime, no_data)
+    text = cell_text(bar)
+    assert "," not in text  # the cells of a bar are stored comma-separated
+    assert read_cell(DAY, text) == bar
 
 
 # --- oracle: integrate the transitions minute by minute (PROP-03) ------------

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from statuspage.checks.heartbeat import Pings
 from statuspage.domain import ComponentStatus
 from statuspage.state import RESTART_REASON, CheckState
 from statuspage.store import tables as t
-from statuspage.uptime import DayRollup, Transition
+from statuspage.store.outbox import EventKind, enqueue
+from statuspage.uptime import BAR_DAYS, DayRollup, Transition, UptimeBar, uptime_bar
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class CheckRow:
     last_value: float | None
 
 
+PG_CONNECT_TIMEOUT_S = 5
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine with the settings each backend needs to be safe.
 
@@ -89,7 +93,13 @@ def create_db_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database host that stops answering must not hang a request (or
+    # /readyz) for the kernel's TCP timeout: give up on a connection after
+    # a few seconds, unless the URL says otherwise.
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -328,7 +338,11 @@ class Store:
     def insert_transition(
         self, conn: Connection, component_id: str, transition: Transition, recorded_at: datetime
     ) -> None:
-        conn.execute(
+        """Store a status change and, for subscribers who asked for
+        component updates, its outbox event (same transaction). Changes to
+        or from `unknown` are monitoring's own trouble, not the service's:
+        the page's banner shows them, subscribers are not told."""
+        result = conn.execute(
             insert(t.transitions).values(
                 component_id=component_id,
                 at=transition.at,
@@ -338,6 +352,18 @@ class Store:
                 recorded_at=recorded_at,
             )
         )
+        old, new = transition.old, transition.new
+        if old is None or ComponentStatus.UNKNOWN in (old, new):
+            return
+        key = result.inserted_primary_key
+        payload = {
+            "component_id": component_id,
+            "transition_id": key[0] if key else None,
+            "old_status": old.value,
+            "new_status": new.value,
+            "at": transition.at.isoformat(),
+        }
+        enqueue(conn, EventKind.COMPONENT_UPDATED, payload, recorded_at, [component_id])
 
     def transitions(
         self,
@@ -370,6 +396,9 @@ class Store:
     def upsert_rollups(
         self, conn: Connection, component_id: str, rollups: Sequence[DayRollup], now: datetime
     ) -> None:
+        """Write daily rollups, and the component's uptime bar of the
+        `BAR_DAYS` days up to the newest day written (today, for every
+        writer), in the caller's transaction."""
         for rollup in rollups:
             values = {
                 col: rollup.seconds.get(status, 0.0) for status, col in ROLLUP_COLUMNS.items()
@@ -380,9 +409,44 @@ class Store:
                 key={"component_id": component_id, "day": rollup.day},
                 values={"updated_at": now, **values},
             )
+        if not rollups:
+            return
+        last_day = max(r.day for r in rollups)
+        first_day = last_day - timedelta(days=BAR_DAYS - 1)
+        days = self.rollups([component_id], first_day, last_day, conn)[component_id]
+        bar = uptime_bar(days, last_day)
+        _upsert(
+            conn,
+            t.uptime_bars,
+            key={"component_id": component_id},
+            values={
+                "last_day": bar.last_day,
+                "cells": ",".join(bar.cells),
+                "uptime": bar.uptime,
+                "no_data_s": bar.no_data_seconds,
+                "updated_at": now,
+            },
+        )
+
+    def uptime_bars(self, component_ids: Sequence[str]) -> dict[str, UptimeBar]:
+        """The stored bars of these components (one row each); a component
+        whose rollups were never written since the bars exist is absent."""
+        b = t.uptime_bars
+        query = select(b.c.component_id, b.c.last_day, b.c.cells, b.c.uptime, b.c.no_data_s).where(
+            b.c.component_id.in_(component_ids)
+        )
+        with self._reader(None) as c:
+            return {
+                component_id: UptimeBar(last_day, tuple(cells.split(",")), uptime, no_data)
+                for component_id, last_day, cells, uptime, no_data in c.execute(query)
+            }
 
     def rollups(
-        self, component_ids: Sequence[str], first_day: date, last_day: date
+        self,
+        component_ids: Sequence[str],
+        first_day: date,
+        last_day: date,
+        conn: Connection | None = None,
     ) -> dict[str, list[DayRollup]]:
         r = t.daily_rollups
         statuses = list(ROLLUP_COLUMNS)
@@ -393,7 +457,7 @@ class Store:
             .order_by(r.c.day)
         )
         result: dict[str, list[DayRollup]] = {cid: [] for cid in component_ids}
-        with self._reader(None) as c:
+        with self._reader(conn) as c:
             # Plain tuples: this runs for every component and day of the bars.
             for component_id, day, *values in c.execute(query):
                 seconds = {s: v for s, v in zip(statuses, values, strict=True) if v}

@@ -140,6 +140,20 @@ daily_rollups = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# The 90-day bar of each component, rewritten with its rollups (same
+# transaction), so a page reads one row per component, not one per day.
+# A missing or older row is no error: the page then reads the rollups.
+uptime_bars = Table(
+    "uptime_bars",
+    metadata,
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+    Column("last_day", Date, nullable=False),
+    Column("cells", Text, nullable=False),  # one per day, comma-separated (uptime.UptimeBar)
+    Column("uptime", Float),  # over the bar's days; NULL without any data
+    Column("no_data_s", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 missed_runs = Table(
     "missed_runs",
     metadata,
@@ -352,4 +366,98 @@ deployments = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_deployments_component_id_at", "component_id", "at"),
+)
+
+# --- subscribers and the notification outbox ----------------------------------
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "email" or "webhook"
+    # The mail address (lower-cased domain) or the webhook URL.
+    Column("address", String(2000), nullable=False),
+    # "pending" (waiting for its confirmation), "active", "unsubscribed",
+    # "disabled" (a permanent failure), "quarantined" (a webhook that kept failing)
+    Column("state", String(16), nullable=False),
+    # True: every component; false: only those in subscriber_components.
+    Column("all_components", Boolean, nullable=False, default=True),
+    # Also tell of component status changes, not only incidents and maintenance.
+    Column("component_updates", Boolean, nullable=False, default=False),
+    # A random value the confirmation link is signed with; cleared when used,
+    # so the link works once. Its expiry is in the signed link itself.
+    Column("confirm_nonce", String(64)),
+    # Bumped to make every earlier unsubscribe/manage link stop working.
+    Column("link_version", Integer, nullable=False, default=1),
+    # A webhook's signing key, encrypted with the site's secret key.
+    Column("secret_encrypted", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_by", String(120), nullable=False),  # "public" or "user:alice"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_subscribers_kind_address", "kind", "address", unique=True),
+    Index("ix_subscribers_state", "state"),
+)
+
+subscriber_components = Table(
+    "subscriber_components",
+    metadata,
+    Column("subscriber_id", String(16), ForeignKey("subscribers.id"), primary_key=True),
+    Column("component_id", String(64), ForeignKey("components.id"), primary_key=True),
+)
+
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    # One row per thing subscribers hear of, written in the same transaction
+    # as the change that caused it.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # incident.created, incident.updated, maintenance.scheduled,
+    # maintenance.started, maintenance.completed, component.updated,
+    # subscriber.confirm
+    Column("kind", String(32), nullable=False),
+    # JSON: what happened, by reference ({"incident_id", "update_id"}, ...).
+    Column("payload", Text, nullable=False),
+    # JSON: the message for subscribers (Statuspage's webhook shape), built
+    # once at fan-out so every delivery and every retry says the same.
+    Column("document", Text),
+    # The components it concerns (JSON list); empty: the whole page.
+    Column("component_ids", Text, nullable=False, default="[]"),
+    # Only this subscriber (a confirmation mail); null: everyone who matches.
+    Column("subscriber_id", String(16), ForeignKey("subscribers.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Set once its deliveries are written (fan-out is idempotent).
+    Column("fanned_out_at", UTCDateTime),
+    Index("ix_outbox_events_fanned_out_at", "fanned_out_at"),
+)
+
+outbox_deliveries = Table(
+    "outbox_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("outbox_events.id"),
+        nullable=False,
+    ),
+    Column("subscriber_id", String(16), ForeignKey("subscribers.id"), nullable=False),
+    # The same on every attempt (Message-ID, webhook-id), so a receiver can
+    # drop a repeat after a crash between sending and marking it sent.
+    Column("message_id", String(120), nullable=False, unique=True),
+    # pending, sending, sent, failed (gave up), dropped (subscriber gone)
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # The worker holding it and until when: a claim is a conditional update,
+    # and a claim whose holder died runs out and is taken again.
+    Column("claimed_by", String(64)),
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("uq_outbox_deliveries_event_subscriber", "event_id", "subscriber_id", unique=True),
+    Index("ix_outbox_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
 )

@@ -10,7 +10,17 @@ from flask import Flask
 from statuspage.clock import Clock, utc_now
 from statuspage.config import Config
 from statuspage.store import Store
-from statuspage.web import admin, api_components, api_v1, cache, filters, ops, public, security
+from statuspage.web import (
+    admin,
+    api_components,
+    api_v1,
+    cache,
+    filters,
+    ops,
+    public,
+    security,
+    subscribe,
+)
 from statuspage.web.api_v2 import bp as api_v2_bp
 from statuspage.web.metrics import bp as metrics_bp
 
@@ -46,5 +56,6 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     app.register_blueprint(api_components.bp)
     app.register_blueprint(api_v2_bp)
     admin.install(app)
+    subscribe.install(app)  # after admin: it exempts one-click unsubscribe from CSRF
     cache.install(app)
     return app

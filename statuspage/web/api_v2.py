@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, jsonify
 
+from statuspage.config import Config
 from statuspage.maintenance import next_occurrence, status_at
 from statuspage.statuspage_api import (
     ApiPage,
@@ -26,6 +27,7 @@ from statuspage.statuspage_api import (
     page_json,
     status_json,
 )
+from statuspage.store import Store
 from statuspage.store.incident_rows import IncidentRow
 from statuspage.store.incidents import IncidentRepository
 from statuspage.store.maintenance import Maintenance, MaintenanceRepository
@@ -59,7 +61,11 @@ class Snapshot:
 
 
 def snapshot() -> Snapshot:
-    config, store, now = deps.config(), deps.store(), deps.now()
+    return snapshot_of(deps.config(), deps.store(), deps.now())
+
+
+def snapshot_of(config: Config, store: Store, now: datetime) -> Snapshot:
+    """The page at `now`, outside a request too (the outbox worker)."""
     view = build_page(config, store, now)
     page = ApiPage.of(config.site.title, config.site.url, config.site.timezone)
     created = {}

@@ -9,7 +9,7 @@ from flask import Flask
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus
 from statuspage.markdown import render_markdown_markup
-from statuspage.web.formatting import bar_class, bar_label, duration, percent
+from statuspage.web.formatting import bar_cells, duration, percent
 
 
 def register(app: Flask, config: Config) -> None:
@@ -40,7 +40,6 @@ def register(app: Flask, config: Config) -> None:
         isotime=isotime,
         percent=percent,
         duration=duration,
-        bar_label=bar_label,
-        bar_class=bar_class,
+        bar_cells=bar_cells,
         status_label=status_label,
     )

@@ -24,10 +24,9 @@ from statuspage.state import (
 from statuspage.store import CheckRow, ComponentRow, Store
 from statuspage.store.incidents import IncidentRepository
 from statuspage.store.maintenance import Maintenance, MaintenanceRepository
-from statuspage.uptime import DayBar, DayRollup, day_bars, local_day, uptime_over
+from statuspage.uptime import BAR_DAYS, DayBar, UptimeBar, local_day, uptime_bar
 from statuspage.web.incidentview import IncidentCard, active_and_recent
 
-BAR_DAYS = 90
 # The scheduler beats every 5 s; this much silence means it stalled.
 SCHEDULER_STALL_AFTER = timedelta(seconds=30)
 
@@ -47,9 +46,13 @@ class ComponentView:
     since: datetime
     reason: str
     checks: list[CheckRow]
-    bars: list[DayBar]
+    bar: UptimeBar  # the last BAR_DAYS days, as the template draws them
     uptime: float | None
     no_data_seconds: float
+
+    @property
+    def bars(self) -> list[DayBar]:
+        return self.bar.days()
 
     @property
     def last_checked_at(self) -> datetime | None:
@@ -149,6 +152,22 @@ def blind_sources(store: Store, now: datetime) -> list[BlindSource]:
     return sorted(found, key=lambda b: b.since)
 
 
+def uptime_bars(store: Store, component_ids: list[str], today: date) -> dict[str, UptimeBar]:
+    """The bars ending today: the stored ones (one row per component), and
+    from the rollups those not stored or not yet moved on to today (a
+    database from before the bars, the first minutes after midnight)."""
+    bars = store.uptime_bars(component_ids)
+    behind = [
+        cid
+        for cid in component_ids
+        if (bar := bars.get(cid)) is None or (bar.last_day, len(bar.cells)) != (today, BAR_DAYS)
+    ]
+    if behind:
+        rollups = store.rollups(behind, today - timedelta(days=BAR_DAYS - 1), today)
+        bars.update({cid: uptime_bar(rollups[cid], today) for cid in behind})
+    return bars
+
+
 def build_page(config: Config, store: Store, now: datetime) -> PageView:
     rows = store.components()
     checks_by_component: dict[str, list[CheckRow]] = {r.id: [] for r in rows}
@@ -156,7 +175,7 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
         if check.component_id in checks_by_component:
             checks_by_component[check.component_id].append(effective_check(check, now))
     today = local_day(now, config.site.tz)
-    rollups = store.rollups([r.id for r in rows], today - timedelta(days=BAR_DAYS - 1), today)
+    bars = uptime_bars(store, [r.id for r in rows], today)
     # A status a person set, or a window covering the component now, wins
     # over the checks (REL-08), also before the scheduler has caught up.
     overrides = IncidentRepository(store).overrides()
@@ -170,7 +189,7 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
         for cid in set(overrides) | set(titles)
     }
     components = [
-        _component_view(row, checks_by_component[row.id], rollups[row.id], today, held.get(row.id))
+        _component_view(row, checks_by_component[row.id], bars[row.id], held.get(row.id))
         for row in rows
     ]
     blind = [
@@ -208,8 +227,7 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
 def _component_view(
     row: ComponentRow,
     checks: list[CheckRow],
-    rollups: list[DayRollup],
-    today: date,
+    bar: UptimeBar,
     held: ComponentState | None = None,
 ) -> ComponentView:
     status, since, reason = row.status, row.status_since, row.status_reason
@@ -223,7 +241,6 @@ def _component_view(
         if derived.status is not status:
             status, reason = derived.status, derived.reason
             since = max((c.state.since for c in checks), default=since)
-    uptime, no_data = uptime_over(rollups)
     return ComponentView(
         id=row.id,
         name=row.name,
@@ -233,7 +250,7 @@ def _component_view(
         since=since,
         reason=reason,
         checks=checks,
-        bars=day_bars(rollups, today, BAR_DAYS),
-        uptime=uptime,
-        no_data_seconds=no_data,
+        bar=bar,
+        uptime=bar.uptime,
+        no_data_seconds=bar.no_data_seconds,
     )
