@@ -294,13 +294,20 @@ def _scanned_files() -> list[Path]:
     return files
 
 
+# Places outside the sanitiser that build HTML themselves, for speed, from
+# parts each escaped with markupsafe.escape: allowed only on a line that
+# says so, so a new one is a decision someone reviewed.
+AUDITED = {ROOT / "statuspage" / "web" / "formatting.py"}
+AUDIT_MARK = "every part escaped above or literal"
+
+
 def test_only_the_sanitiser_marks_html_safe() -> None:
     offenders = []
     for path in _scanned_files():
         if path == SANITISER:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if UNSAFE.search(line):
+            if UNSAFE.search(line) and not (path in AUDITED and AUDIT_MARK in line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == [], "use render_markdown_markup instead:\n" + "\n".join(offenders)
 

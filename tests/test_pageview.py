@@ -270,3 +270,52 @@ def test_bars_come_from_the_stored_bars_or_else_from_the_rollups(
     payments = rebuilt[1]
     assert payments.bar.last_day == T0.date()
     assert [b.worst for b in payments.bars[-6:]] == [MAJOR, None, None, MAJOR, None, None]
+
+
+def test_a_days_bar_names_the_incidents_open_that_day_in_the_page_zone(
+    make_monitor_config, store: Store, clock: FakeClock
+) -> None:
+    """An incident from 23:00 to 01:00 Berlin time is on two local days of
+    the payments bar, never on api's; a draft and a hostile title are not
+    shown raw."""
+    from statuspage.domain import IncidentImpact, IncidentStatus
+    from statuspage.store.incidents import IncidentRepository
+    from statuspage.web.formatting import bar_cells
+
+    config = make_monitor_config("Europe/Berlin")
+    started(config, store, clock)
+    repo = IncidentRepository(store)
+    opened = datetime(2026, 9, 13, 21, 0, tzinfo=UTC)  # 23:00 in Berlin
+    with store.transaction() as conn:
+        incident = repo.create(
+            conn,
+            name="Renewals <b>fail</b>",
+            status=IncidentStatus.INVESTIGATING,
+            impact=IncidentImpact.MAJOR,
+            components={"payments": MAJOR},
+            body="looking",
+            author="user:a",
+            now=opened,
+        )
+        repo.resolve(conn, incident, body="fixed", author="user:a", now=opened + timedelta(hours=2))
+        repo.create(
+            conn,
+            name="Secret draft",
+            status=IncidentStatus.INVESTIGATING,
+            impact=IncidentImpact.MINOR,
+            components={"payments": MAJOR},
+            body="not yet",
+            author="user:a",
+            now=opened,
+            publish=False,
+        )
+    page = build_page(config, store, T0)  # 07:00 Berlin on Sep 15
+    payments = next(c for c in page.components if c.id == "payments")
+    api = next(c for c in page.components if c.id == "api")
+    days = {day: titles for day, titles in payments.bar_incidents.items()}
+    sep13, sep14 = datetime(2026, 9, 13).date(), datetime(2026, 9, 14).date()
+    assert days == {sep13: ["Renewals <b>fail</b>"], sep14: ["Renewals <b>fail</b>"]}
+    assert api.bar_incidents == {}
+    html = str(bar_cells(payments.bar, payments.bar_incidents))
+    assert html.count("incident: Renewals &lt;b&gt;fail&lt;/b&gt;") == 4  # title + hidden text, 2 days
+    assert "<b>" not in html and "Secret draft" not in html

@@ -348,6 +348,22 @@ class IncidentRepository(OverridesAndDeployments):
         with self._reader(conn) as c:
             return self._rows(c, query)
 
+    def overlapping(
+        self, start: datetime, end: datetime, conn: Connection | None = None
+    ) -> list[IncidentRow]:
+        """Published incidents open at some time between `start` and `end`
+        (for the days of the uptime bars), oldest first."""
+        i = t.incidents
+        query = (
+            self._listing(False)
+            .where(i.c.created_at <= end)
+            .where((i.c.resolved_at.is_(None)) | (i.c.resolved_at >= start))
+            .order_by(None)
+            .order_by(i.c.created_at, i.c.id)
+        )
+        with self._reader(conn) as c:
+            return self._rows(c, query)
+
     def for_component(
         self,
         component_id: str,

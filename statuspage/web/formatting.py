@@ -3,6 +3,7 @@ the cells of the uptime bars."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -66,17 +67,30 @@ def bar_class(bar: DayBar) -> str:
 CELL_CACHE_SIZE = 4096
 
 
-def bar_cells(bar: UptimeBar) -> Markup:
+def bar_cells(bar: UptimeBar, incidents: Mapping[date, Sequence[str]] | None = None) -> Markup:
     """The `<li>` cells of a bar, oldest first, as the `bars` macro shows
-    them: the label as tooltip and as hidden text for screen readers."""
-    cells = [
-        f'\n  <li class="bar {css}" title="{day}{summary}">'
-        f'<span class="visually-hidden">{day}{summary}</span></li>'
-        for day, (css, summary) in zip(
-            _day_texts(bar.last_day, len(bar.cells)), map(_cell_html, bar.cells), strict=True
+    them: the label as tooltip and as hidden text for screen readers, with
+    the titles of that day's incidents (`incidents` by local day)."""
+    incidents = incidents or {}
+    first = bar.last_day - timedelta(days=len(bar.cells) - 1)
+    cells = []
+    for n, (day, (css, summary)) in enumerate(
+        zip(_day_texts(bar.last_day, len(bar.cells)), map(_cell_html, bar.cells), strict=True)
+    ):
+        titles = incidents.get(first + timedelta(days=n))
+        if titles:
+            summary += str(escape(incidents_text(titles)))
+        cells.append(
+            f'\n  <li class="bar {css}" title="{day}{summary}">'
+            f'<span class="visually-hidden">{day}{summary}</span></li>'
         )
-    ]
     return Markup("".join(cells))  # noqa: S704 -- every part escaped above or literal
+
+
+def incidents_text(titles: Sequence[str]) -> str:
+    """What a bar's day says of its incidents."""
+    word = "incident" if len(titles) == 1 else "incidents"
+    return f"; {word}: " + "; ".join(titles)
 
 
 @lru_cache(maxsize=16)

@@ -8,7 +8,8 @@ scheduler is left to mark it so. Never green while blind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from statuspage.config import Config
 from statuspage.domain import ComponentStatus, Indicator, page_description, page_indicator
@@ -49,6 +50,8 @@ class ComponentView:
     bar: UptimeBar  # the last BAR_DAYS days, as the template draws them
     uptime: float | None
     no_data_seconds: float
+    # The titles of the incidents open on each day of the bar (local days).
+    bar_incidents: dict[date, list[str]] = field(default_factory=dict)
 
     @property
     def bars(self) -> list[DayBar]:
@@ -168,6 +171,25 @@ def uptime_bars(store: Store, component_ids: list[str], today: date) -> dict[str
     return bars
 
 
+def incidents_by_day(
+    store: Store, tz: ZoneInfo, now: datetime, days: int = BAR_DAYS
+) -> dict[str, dict[date, list[str]]]:
+    """For each component, the titles of the published incidents open on
+    each local day of the bar ending today: a day's tooltip names them."""
+    today = local_day(now, tz)
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tz)
+    found: dict[str, dict[date, list[str]]] = {}
+    for incident in IncidentRepository(store).overlapping(start, now):
+        opened = max(local_day(incident.created_at, tz), first)
+        closed = min(local_day(incident.resolved_at, tz), today) if incident.resolved_at else today
+        for cid in incident.components:
+            by_day = found.setdefault(cid, {})
+            for n in range((closed - opened).days + 1):
+                by_day.setdefault(opened + timedelta(days=n), []).append(incident.name)
+    return found
+
+
 def build_page(config: Config, store: Store, now: datetime) -> PageView:
     rows = store.components()
     checks_by_component: dict[str, list[CheckRow]] = {r.id: [] for r in rows}
@@ -188,8 +210,11 @@ def build_page(config: Config, store: Store, now: datetime) -> PageView:
         )
         for cid in set(overrides) | set(titles)
     }
+    on_days = incidents_by_day(store, config.site.tz, now)
     components = [
-        _component_view(row, checks_by_component[row.id], bars[row.id], held.get(row.id))
+        _component_view(
+            row, checks_by_component[row.id], bars[row.id], held.get(row.id), on_days.get(row.id)
+        )
         for row in rows
     ]
     blind = [
@@ -229,6 +254,7 @@ def _component_view(
     checks: list[CheckRow],
     bar: UptimeBar,
     held: ComponentState | None = None,
+    bar_incidents: dict[date, list[str]] | None = None,
 ) -> ComponentView:
     status, since, reason = row.status, row.status_since, row.status_reason
     if held is not None:
@@ -253,4 +279,5 @@ def _component_view(
         bar=bar,
         uptime=bar.uptime,
         no_data_seconds=bar.no_data_seconds,
+        bar_incidents=bar_incidents or {},
     )
