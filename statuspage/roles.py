@@ -158,13 +158,25 @@ def web_command(
     show_default=True,
     help="Seconds the running checks get to finish on SIGTERM.",
 )
-def scheduler_command(config_path: Path, shutdown_deadline: int) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this scheduler's own metrics (check durations, results, lag) "
+    "in Prometheus format on this port; the web role serves the rest.",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def scheduler_command(
+    config_path: Path, shutdown_deadline: int, metrics_port: int | None, metrics_host: str
+) -> None:
     """Run the checks, states, automatic incidents and maintenance.
 
     Several may run against one PostgreSQL database: one holds the lease
     and runs the checks, the others stand by and take over within seconds
     when it dies. On SQLite a second scheduler is refused.
     """
+    from prometheus_client import CollectorRegistry, start_http_server
+
     from statuspage.leadership import Leadership
 
     config = _load(config_path, "scheduler")
@@ -178,6 +190,11 @@ def scheduler_command(config_path: Path, shutdown_deadline: int) -> None:
     except SchedulerAlreadyRunning as exc:
         store.close()
         raise click.ClickException(str(exc)) from exc
+    if metrics_port is not None:
+        registry = CollectorRegistry()
+        registry.register(leadership.metrics)
+        start_http_server(metrics_port, addr=metrics_host, registry=registry)
+        log.info("scheduler metrics on http://%s:%d/metrics", metrics_host, metrics_port)
     while not stop.wait(1.0):
         pass
     leadership.stop(timedelta(seconds=shutdown_deadline))

@@ -246,3 +246,27 @@ def test_readyz_is_false_while_migrations_are_pending(database_url: str) -> None
         assert any("not up to date" in p for p in answer.get_json()["problems"])
     finally:
         store.close()
+
+
+def test_a_scheduler_can_serve_its_own_metrics(tmp_path: Path, server: ScriptedServer) -> None:
+    """In a split deployment the check durations and results live in the
+    scheduler process; `--metrics-port` lets Prometheus scrape them."""
+    server.route("/ok", Reply(200, "ok"))
+    config = scheduler_config(tmp_path, f"{server.url}/ok", timeout="1s", interval="2s")
+    port = free_port()
+    args = ["scheduler", "--config", str(config), "--metrics-port", str(port)]
+    with running(args, tmp_path, "scheduler", {"DATABASE_URL": ""}) as sch:
+        assert wait_for(lambda: len(server.seen) >= 1, 30), sch.log()
+
+        def scraped() -> str:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.HTTPError:
+                return ""
+
+        assert wait_for(lambda: "statuspage_check_results_total{" in scraped(), 30), sch.log()
+        text = scraped()
+        assert 'status="operational"' in text
+        assert "statuspage_check_duration_seconds_bucket" in text
+        sch.signal(signal.SIGTERM)
+        assert sch.popen.wait(15) == 0, sch.log()
