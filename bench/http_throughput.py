@@ -11,13 +11,18 @@ incidents, a fresh result for every check; no scheduler):
    request thanks to the render cache).
 2. The export (`statuspage export`) served by nginx with
    deploy/nginx/statuspage.conf against nginx serving a plain file of the
-   same size from a bare `location`. Target: 1.0.
+   same size from a bare `location`. Target: 1.0. Measured without
+   compression (wrk's default) and as a browser asks (`Accept-Encoding:
+   gzip`, the export's `.gz` against a plain file of the same bytes); each
+   run in turn, three rounds over, the median kept.
 3. The weight of `/`: its bytes raw and gzipped, and every request headless
-   Chromium makes for a first and a second visit (read from nginx's access
-   log, so a resource taken from the browser's cache is not counted).
-   Target: one request for the page and at most 30 KB compressed.
+   Chromium makes for a first visit, a second one at once and a third once
+   the page's `max-age` has passed (read from nginx's access log, so a
+   resource taken from the browser's cache is not counted). Target: one
+   request for the page and at most 30 KB compressed.
 
     .venv/bin/python -m bench.http_throughput            # needs wrk, nginx, chromium
+    .venv/bin/python -m bench.http_throughput --skip-app --nginx-conf OLD.conf
 
 wrk, the servers and this script share the machine's cores, for the app and
 for its ceiling alike.
@@ -262,7 +267,11 @@ def bare_web(folder: Path, directory: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def nginx(
-    export_dir: Path, plain_dir: Path, work: Path, visit_log: Path | None = None
+    export_dir: Path,
+    plain_dir: Path,
+    work: Path,
+    visit_log: Path | None = None,
+    site_conf_path: Path = NGINX_CONF,
 ) -> Iterator[dict[str, str]]:
     """One nginx (2 workers) with three servers, each a base URL in the
     answer: `site`, the shipped site config (its upstream, the app, is not
@@ -276,7 +285,7 @@ def nginx(
         raise SystemExit("needs nginx (apt-get install nginx)")
     work.mkdir()
     site_port, plain_port, headers_port = free_port(), free_port(), free_port()
-    site_conf = NGINX_CONF.read_text(encoding="utf-8")
+    site_conf = site_conf_path.read_text(encoding="utf-8")
     site_headers = headers_of(site_conf)
     for old, new in {
         "    listen 80;\n": f"    listen 127.0.0.1:{site_port};\n",
@@ -362,8 +371,12 @@ class Load:
     bad: int  # non-2xx/3xx answers and socket errors
 
 
-def wrk(url: str, seconds: int, connections: int = 64, threads: int = 2) -> Load:
+def wrk(
+    url: str, seconds: int, connections: int = 64, threads: int = 2, compressed: bool = False
+) -> Load:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url]
+    if compressed:  # as a browser asks
+        command[1:1] = ["-H", "Accept-Encoding: gzip"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
@@ -376,9 +389,26 @@ def wrk(url: str, seconds: int, connections: int = 64, threads: int = 2) -> Load
     return Load(float(rate.group(1)), int(total.group(1)), bad)
 
 
-def measure(url: str, seconds: int, warmup: int) -> Load:
-    wrk(url, warmup)  # every worker and thread has the page in its render cache
-    return wrk(url, seconds)
+def measure(url: str, seconds: int, warmup: int, compressed: bool = False) -> Load:
+    wrk(url, warmup, compressed=compressed)  # every worker and thread has the page cached
+    return wrk(url, seconds, compressed=compressed)
+
+
+def measure_rounds(
+    urls: dict[str, tuple[str, bool]], rounds: int, seconds: int, warmup: int
+) -> dict[str, Load]:
+    """Each (url, compressed) in turn, `rounds` times over, so that a busier
+    moment of the shared machine falls on all of them alike; for each, the
+    median round (with the bad answers of every round)."""
+    seen: dict[str, list[Load]] = {name: [] for name in urls}
+    for _ in range(rounds):
+        for name, (url, compressed) in urls.items():
+            seen[name].append(measure(url, seconds, warmup, compressed))
+    medians = {}
+    for name, loads in seen.items():
+        middle = sorted(loads, key=lambda load: load.per_second)[len(loads) // 2]
+        medians[name] = Load(middle.per_second, middle.requests, sum(load.bad for load in loads))
+    return medians
 
 
 def ratio_table(rows: list[tuple[str, int, Load, Load]], names: tuple[str, str]) -> None:
@@ -391,9 +421,14 @@ def ratio_table(rows: list[tuple[str, int, Load, Load]], names: tuple[str, str])
         )
 
 
+# Before each visit: none, none (at once), past the page's max-age (10 s).
+VISIT_PAUSES_S = (0.0, 0.0, 11.0)
+
+
 def browser_visits(site_url: str, log: Path) -> list[list[str]]:
-    """The requests nginx saw for a first and a second visit of `/` by
-    headless Chromium (one browser profile, as a returning reader)."""
+    """The requests nginx saw for visits of `/` by headless Chromium, each
+    in a new tab of one browser profile (a returning reader), after the
+    pauses of `VISIT_PAUSES_S`."""
     from playwright.sync_api import sync_playwright
 
     from tests.liveserver import CHROMIUM, CHROMIUM_ARGS
@@ -403,7 +438,8 @@ def browser_visits(site_url: str, log: Path) -> list[list[str]]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = chromium.new_context()
-            for _ in range(2):
+            for pause in VISIT_PAUSES_S:
+                time.sleep(pause)
                 seen = log.stat().st_size if log.exists() else 0
                 page = context.new_page()
                 page.goto(site_url + "/", wait_until="networkidle")
@@ -421,6 +457,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="per wrk run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk before each run")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium visits")
+    parser.add_argument("--skip-app", action="store_true", help="skip the gunicorn part (1)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="nginx part: rounds of runs, the median kept"
+    )
+    parser.add_argument(
+        "--nginx-conf", type=Path, default=NGINX_CONF, help="the site config nginx runs"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk (apt-get install wrk)")
@@ -431,23 +474,25 @@ def main() -> None:
         config = load_config(config_path)
 
         # 1. the app under gunicorn against a bare Flask app
-        rows = []
-        with statuspage_web(config_path, directory) as app_url:
-            feed(monitor, config)
-            bodies = save_answers(app_url, directory / "bare")
-            with bare_web(directory / "bare", directory) as bare_url:
-                for path in PATHS:
-                    feed(monitor, config)  # the page stays fresh: no check goes stale
-                    load = measure(app_url + path, args.seconds, args.warmup)
-                    ceiling = measure(bare_url + path, args.seconds, args.warmup)
-                    rows.append((path, len(bodies[path]), load, ceiling))
-            page = httpx.get(app_url + "/").content
-        print(
-            f"\nstatuspage web vs bare Flask, both gunicorn 2 workers (wrk -t2 -c64 -d{args.seconds}s)"
-        )
-        ratio_table(rows, ("statuspage", "bare Flask"))
+        if not args.skip_app:
+            rows = []
+            with statuspage_web(config_path, directory) as app_url:
+                feed(monitor, config)
+                bodies = save_answers(app_url, directory / "bare")
+                with bare_web(directory / "bare", directory) as bare_url:
+                    for path in PATHS:
+                        feed(monitor, config)  # the page stays fresh: no check goes stale
+                        load = measure(app_url + path, args.seconds, args.warmup)
+                        ceiling = measure(bare_url + path, args.seconds, args.warmup)
+                        rows.append((path, len(bodies[path]), load, ceiling))
+            print(
+                "\nstatuspage web vs bare Flask, both gunicorn 2 workers "
+                f"(wrk -t2 -c64 -d{args.seconds}s)"
+            )
+            ratio_table(rows, ("statuspage", "bare Flask"))
 
         # 2. the export served by nginx against a plain file
+        feed(monitor, config)
         export_dir, plain_dir = directory / "public", directory / "plain"
         subprocess.run(
             [
@@ -464,44 +509,70 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         plain_dir.mkdir()
-        exported = {
-            "/": (export_dir / "index.html").read_bytes(),
-            "/api/v2/summary.json": (export_dir / "api" / "v2" / "summary.json").read_bytes(),
+        files = {
+            "/": export_dir / "index.html",
+            "/api/v2/summary.json": export_dir / "api/v2/summary.json",
         }
+        exported = {path: file.read_bytes() for path, file in files.items()}
+        # The plain file of the same bytes, and of the same bytes as the export's .gz.
         plain_names = {"/": "/page.html", "/api/v2/summary.json": "/summary.json"}
+        plain_gz_names = {"/": "/page-gz.html", "/api/v2/summary.json": "/summary-gz.json"}
         for path, name in plain_names.items():
             (plain_dir / name.lstrip("/")).write_bytes(exported[path])
-        rows, same_headers = [], []
-        with nginx(export_dir, plain_dir, directory / "nginx") as urls:
+            gz = files[path].with_name(files[path].name + ".gz").read_bytes()
+            (plain_dir / plain_gz_names[path].lstrip("/")).write_bytes(gz)
+        rows, same_headers, compressed = [], [], []
+        with nginx(export_dir, plain_dir, directory / "nginx", None, args.nginx_conf) as urls:
             for path in PATHS:
-                load = measure(urls["site"] + path, args.seconds, args.warmup)
-                ceiling = measure(urls["plain"] + plain_names[path], args.seconds, args.warmup)
                 by_name = urls["headers"] + ("/index.html" if path == "/" else path)
-                headers_only = measure(by_name, args.seconds, args.warmup)
-                rows.append((path, len(exported[path]), load, ceiling))
-                same_headers.append((path, len(exported[path]), load, headers_only))
+                loads = measure_rounds(
+                    {
+                        "site": (urls["site"] + path, False),
+                        "plain": (urls["plain"] + plain_names[path], False),
+                        "headers": (by_name, False),
+                        "site gzip": (urls["site"] + path, True),
+                        "plain gz": (urls["plain"] + plain_gz_names[path], False),
+                    },
+                    args.rounds,
+                    args.seconds,
+                    args.warmup,
+                )
+                size = len(exported[path])
+                rows.append((path, size, loads["site"], loads["plain"]))
+                same_headers.append((path, size, loads["site"], loads["headers"]))
+                gz_size = (plain_dir / plain_gz_names[path].lstrip("/")).stat().st_size
+                compressed.append((path, gz_size, loads["site gzip"], loads["plain gz"]))
             wire = httpx.get(urls["site"] + "/", headers={"Accept-Encoding": "gzip"})
         visits: list[list[str]] = []
         if not args.no_browser:
             log = directory / "visits.log"
-            with nginx(export_dir, plain_dir, directory / "nginx-visits", log) as urls:
+            with nginx(
+                export_dir, plain_dir, directory / "nginx-visits", log, args.nginx_conf
+            ) as urls:
                 visits = browser_visits(urls["site"], log)
         print(
-            f"\nexport served by nginx vs a plain file, nginx 2 workers (wrk -t2 -c64 -d{args.seconds}s)"
+            "\nexport served by nginx vs a plain file, nginx 2 workers "
+            f"(wrk -t2 -c64 -d{args.seconds}s, median of {args.rounds}; {args.nginx_conf})"
         )
         ratio_table(rows, ("export", "plain file"))
         print(
             "\nthe same export against its files by name with the site's headers and nothing else"
         )
         ratio_table(same_headers, ("export", "file + headers"))
+        print(
+            "\nas a browser asks (Accept-Encoding: gzip), against a plain file of the bytes "
+            "the export sends (bytes: its .gz)"
+        )
+        ratio_table(compressed, ("export gzip", "plain file"))
 
         # 3. page weight
+        page = exported["/"]
         print("\npage weight of / (reference setup)")
         print(f"raw: {len(page):,} bytes; gzip -6: {len(gzip.compress(page, 6)):,} bytes")
         encoding = wire.headers.get("content-encoding")
         print(f"as nginx sends it: {wire.num_bytes_downloaded:,} bytes ({encoding})")
-        for n, visit in enumerate(visits, 1):
-            print(f"visit {n}: {len(visit)} requests")
+        for n, (visit, pause) in enumerate(zip(visits, VISIT_PAUSES_S, strict=False), 1):
+            print(f"visit {n} ({pause:.0f} s after the one before): {len(visit)} requests")
             for line in visit:
                 print(f"  {line}")
 

@@ -16,6 +16,13 @@ GitHub Pages understand; `deploy/nginx/statuspage.conf` serves it):
     /components/<id>/badge.svg     components/<id>/badge.svg   (feeds alike)
     /api/v2/summary.json           api/v2/summary.json         (all of /api/v2)
     /static/style.css              static/style.css
+    /static/style.css?v=<digest>   static/style.css            (the address pages name)
+
+Each text file nginx would compress (HTML, CSS, JavaScript, JSON, SVG,
+RSS, Atom) of at least `GZIP_MIN_LENGTH` bytes gets its gzip beside it
+(`index.html.gz`), for nginx's `gzip_static` to send instead of
+compressing the page again for every reader. A `.gz` is written, listed and
+removed with its file, under the same rules.
 
 A reader never sees half a file: every changed file is first written in
 full beside its target (a hidden temp file, fsynced), and only when all of
@@ -31,6 +38,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import gzip
 import json
 import logging
 import os
@@ -77,6 +85,14 @@ MIN_INTERVAL_S = 5.0
 # far enough apart that they use at most this share of one core.
 EXPORT_DUTY = 0.25
 STOP_WAIT_S = 30.0  # at exit, for an export under way to finish
+# Precompressed siblings: the suffixes of the types in the nginx config's
+# `gzip_types` (and HTML, which nginx always compresses), and its
+# `gzip_min_length`, so that a reader gets the Content-Encoding nginx's own
+# gzip would have given (`gzip_static` does not look at either).
+GZIP_SUFFIX = ".gz"
+COMPRESSED_SUFFIXES = (".html", ".css", ".js", ".json", ".svg", ".rss", ".atom")
+GZIP_MIN_LENGTH = 256
+GZIP_LEVEL = 9
 
 Progress = Callable[[int, int], None]  # (files rendered, files known)
 
@@ -97,9 +113,9 @@ class RenderedSite:
 
 @dataclass(frozen=True)
 class ExportResult:
-    files: int  # in the export
-    written: int  # new or changed this time
-    removed: int  # of pages that no longer exist
+    files: int  # in the export (not counting the .gz beside them)
+    written: int  # new or changed this time (a file or its .gz)
+    removed: int  # of pages that no longer exist (with their .gz)
     urls: Mapping[str, str]  # address -> file path
     skipped: Mapping[str, str]  # address -> why it is left to the app
 
@@ -115,6 +131,8 @@ def file_for(url: str) -> str:
     segments = [s for s in path.split("/") if s]
     if not path.startswith("/") or any(not SAFE_SEGMENT.match(s) for s in segments):
         raise ValueError(f"{url!r} has no safe file name")
+    if query and segments[:1] == ["static"] and re.fullmatch(r"v=[0-9a-f]+", query):
+        return "/".join(segments)  # a versioned static address: the same file
     if query:
         found = re.fullmatch(r"page=([1-9][0-9]*)", query)
         if found is None or not segments:
@@ -172,7 +190,7 @@ def page_urls(app: Flask, store: Store) -> list[tuple[str, bool]]:
         for path in sorted(static.rglob("*")):
             rel = path.relative_to(static).as_posix()
             if path.is_file() and _safe_relative(rel):
-                urls.append((url_for("static", filename=rel), True))
+                urls.append((url_for("static", filename=rel, v=None), True))
     return urls
 
 
@@ -234,7 +252,20 @@ def render_site(app: Flask, store: Store, progress: Progress | None = None) -> R
         total += 1
         if progress is not None:
             progress(done, total)
+    _add_versioned_static_urls(app, site)
     return site
+
+
+def _add_versioned_static_urls(app: Flask, site: RenderedSite) -> None:
+    """The address the pages name for each static file (`?v=<digest>`,
+    statuspage.web.assets) is served by the same file: the static view
+    answers the same bytes whatever the query."""
+    with app.test_request_context():
+        for url, rel in list(site.urls.items()):
+            if rel.startswith("static/") and url == "/" + rel:
+                versioned = url_for("static", filename=rel.removeprefix("static/"))
+                if file_for(versioned) == rel:
+                    site.urls[versioned] = rel
 
 
 # --- writing -----------------------------------------------------------------------
@@ -310,10 +341,30 @@ def _sync_dirs(dirs: set[Path]) -> None:
                 os.close(fd)
 
 
-def write_site(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
-    """Make `out` hold `files` (relative path -> bytes); returns how many
-    files were written and how many removed. See the module docstring for
-    what a reader can see meanwhile."""
+def with_precompressed(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """`files`, each followed by its `.gz` when it is a text file of at least
+    `GZIP_MIN_LENGTH` bytes. The gzip header holds no time and no name, so
+    the same page makes the same `.gz` (and an unchanged page is not
+    rewritten)."""
+    every: dict[str, bytes] = {}
+    for rel, body in files.items():
+        every[rel] = body
+        if rel.endswith(COMPRESSED_SUFFIXES) and len(body) >= GZIP_MIN_LENGTH:
+            every[rel + GZIP_SUFFIX] = gzip.compress(body, GZIP_LEVEL, mtime=0)
+    return every
+
+
+def _file_of(rel: str, files: set[str]) -> str:
+    """The file a `.gz` is the gzip of, when that file is among `files`."""
+    plain = rel.removesuffix(GZIP_SUFFIX)
+    return plain if plain != rel and plain in files else rel
+
+
+def write_site(out: Path, pages: Mapping[str, bytes]) -> tuple[int, int]:
+    """Make `out` hold `pages` (relative path -> bytes) and their `.gz`;
+    returns how many pages were written (or their `.gz`) and how many
+    removed. See the module docstring for what a reader can see meanwhile."""
+    files = with_precompressed(pages)
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         for orphan in out.rglob(f".*{TEMP_SUFFIX}"):  # left by a killed export
@@ -332,11 +383,17 @@ def write_site(out: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
             for tmp in temps.values():
                 tmp.unlink(missing_ok=True)
         stale = previous - set(files)
-        for rel in sorted(stale):
+        # A `.gz` goes before its file, so that it never outlives it.
+        for rel in sorted(
+            stale, key=lambda r: (r.removesuffix(GZIP_SUFFIX), not r.endswith(GZIP_SUFFIX))
+        ):
             _remove_with_empty_parents(out, rel)
         _write_manifest(out, set(files))
         _sync_dirs({(out / rel).parent for rel in changed} | {out})
-    return len(changed), len(stale)
+    known = previous | set(files)
+    written = {_file_of(rel, known) for rel in changed}
+    removed = {rel for rel in stale if _file_of(rel, known) == rel}
+    return len(written), len(removed)
 
 
 def _write_manifest(out: Path, files: set[str]) -> None:

@@ -7,6 +7,7 @@ rightly say that it is old.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -221,3 +222,64 @@ def test_every_part_of_the_pages_fits_each_theme_and_width(
             page.screenshot(path=str(shot), full_page=True)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         assert errors == []
+
+
+def test_a_first_visit_loads_three_files_and_a_repeat_visit_one(
+    sqlite_store: Store, clock: FakeClock
+) -> None:
+    """The page, its stylesheet and its script; the favicon is in the page.
+    Then the stylesheet and script come from the browser's cache (their
+    addresses carry their digest and are kept a year): another page, or `/`
+    reloaded, is one request. Counted as they reach the server too, since
+    Playwright's `request` event also fires for answers from the cache."""
+    config = parse_config(
+        {"site": {"title": "Acme Status"}, "components": [{"id": "api", "name": "API"}]}, env={}
+    )
+    Monitor(config, sqlite_store, clock).start()
+    app = create_app(config, sqlite_store, clock)
+    arrived: list[str] = []
+    inner = app.wsgi_app
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        query = environ.get("QUERY_STRING")
+        arrived.append(environ["PATH_INFO"] + (f"?{query}" if query else ""))
+        return inner(environ, start_response)
+
+    app.wsgi_app = counted  # type: ignore[method-assign]
+    with serve(app) as url, browser() as chromium:
+        context = chromium.new_context()
+
+        def visit(path: str, reload: bool = False) -> tuple[list[str], list[str]]:
+            """A new tab in the same browser: what it asked for, what arrived."""
+            page = context.new_page()
+            errors = page_errors(page)
+            page.clock.set_fixed_time(clock())
+            asked: list[str] = []
+            page.on("request", lambda r: asked.append(r.url.removeprefix(url)))
+            page.goto(url + path, wait_until="networkidle")
+            if reload:
+                arrived.clear()
+                asked.clear()
+                page.reload(wait_until="networkidle")
+            page.close()
+            assert errors == []
+            return asked, list(arrived)
+
+        asked, first = visit("/")
+        assert sorted(first) == sorted(asked)  # nothing from a cache yet
+        assert sorted(a.partition("?")[0] for a in first) == [
+            "/",
+            "/static/localtime.js",
+            "/static/style.css",
+        ]
+        assert all(re.search(r"\?v=[0-9a-f]{12}$", a) for a in first if a != "/")
+
+        arrived.clear()
+        _, other_page = visit("/components/api")
+        assert other_page == ["/components/api"]
+
+        # `/` again, reloaded so that the browser asks for the page itself
+        # (a 304) rather than taking it from its cache (max-age=10).
+        _, reloaded = visit("/", reload=True)
+        assert reloaded == ["/"]
+        context.close()

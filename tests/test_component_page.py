@@ -155,7 +155,8 @@ def test_the_page_draws_the_response_times_as_inline_svg(app: Flask, sqlite_stor
     assert response.status_code == 200
     assert html.count("<svg") == 2
     # Drawn on the server: the page's one script only localizes times.
-    assert html.count("<script") == 1 and '<script src="/static/localtime.js" defer>' in html
+    assert html.count("<script") == 1
+    assert re.search(r'<script src="/static/localtime\.js\?v=[0-9a-f]{12}" defer>', html)
     assert (
         'aria-label="Response time, last 24 hours: median 30 ms, slowest 40 ms; '
         'data in 3 of 288 intervals."' in html  # 5-minute buckets

@@ -5,10 +5,12 @@ a file, kept current by `run`, and served by the shipped nginx config."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import itertools
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +34,8 @@ from statuspage.cli import main
 from statuspage.config import Config, ConfigError, load_config, parse_config
 from statuspage.domain import ComponentStatus, IncidentImpact, IncidentStatus
 from statuspage.export import (
+    COMPRESSED_SUFFIXES,
+    GZIP_MIN_LENGTH,
     LOCK_FILE,
     MANIFEST,
     TEMP_SUFFIX,
@@ -45,6 +49,7 @@ from statuspage.store import Store
 from statuspage.store import tables as t
 from statuspage.store.incidents import IncidentRepository
 from statuspage.web import create_app
+from statuspage.web.assets import LONG_CACHE
 from tests.conftest import FakeClock
 from tests.liveserver import serve
 from tests.support import free_port, wait_for
@@ -116,6 +121,10 @@ class Site:
             for p in self.out.rglob("*")
             if p.is_file() and p.name not in (MANIFEST, LOCK_FILE)
         }
+
+    def pages(self) -> dict[str, bytes]:
+        """`files` but the precompressed copies beside them."""
+        return {rel: body for rel, body in self.files().items() if not rel.endswith(".gz")}
 
 
 def add_incident(
@@ -234,7 +243,7 @@ def test_every_file_holds_what_the_server_answers_at_its_address(site: Site) -> 
     assert expected <= set(result.urls)
     assert result.skipped == {}
     # Nothing else in the folder; the draft has no file and is named nowhere.
-    assert set(site.files()) == set(result.urls.values())
+    assert set(site.pages()) == set(result.urls.values())
     assert not any(site.incidents["draft"] in p for p in result.urls)
     assert not any(b"Secret draft" in body for body in site.files().values())
 
@@ -261,7 +270,8 @@ def test_pages_that_no_longer_exist_lose_their_files_and_other_files_stay(site: 
     Monitor(site_config(with_docs=False), site.store, site.clock).start()
     result = site.exporter().export()
 
-    files = site.files()
+    files = site.pages()
+    assert not [p for p in site.files() if gone in p or p.startswith("components/docs")]
     assert f"incidents/{gone}.html" not in files
     assert not [p for p in files if p.startswith("components/docs")]
     assert not (site.out / "components/docs").exists()  # its emptied folder too
@@ -279,6 +289,34 @@ def test_an_unchanged_page_is_not_rewritten(site: Site) -> None:
 
     assert again.written == 0 and again.removed == 0
     assert {p: (site.out / p).stat().st_mtime_ns for p in site.files()} == before
+
+
+def test_each_text_file_has_its_gzip_beside_it(site: Site) -> None:
+    result = site.exporter().export()
+
+    files, pages = site.files(), site.pages()
+    compressed = {rel.removesuffix(".gz") for rel in files if rel.endswith(".gz")}
+    assert compressed <= set(pages)
+    for rel, body in pages.items():
+        wanted = rel.endswith(COMPRESSED_SUFFIXES) and len(body) >= GZIP_MIN_LENGTH
+        assert (rel in compressed) == wanted, rel
+    for rel in compressed:
+        assert gzip.decompress(files[rel + ".gz"]) == files[rel], rel
+    assert {"index.html", "api/v2/summary.json", "static/style.css", "history.atom"} <= compressed
+    # Listed like their files (so removed with them), not counted as pages.
+    assert set(json.loads((site.out / MANIFEST).read_text())["files"]) == set(files)
+    assert result.files == len(pages)
+
+
+def test_the_static_addresses_the_pages_name_have_their_files(site: Site) -> None:
+    result = site.exporter().export()
+
+    named = re.findall(r'"(/static/[^"]+)"', (site.out / "index.html").read_text())
+    assert len(named) == 2
+    for url in named:
+        path, _, query = url.partition("?")
+        assert re.fullmatch(r"v=[0-9a-f]{12}", query), url
+        assert result.urls[url] == result.urls[path] == path.removeprefix("/"), url
 
 
 # --- never half a file ----------------------------------------------------------------
@@ -641,6 +679,19 @@ def test_nginx_serves_the_export_like_the_app_and_passes_the_rest(
             for header in SAME_HEADERS:
                 assert served.headers.get(header) == expected.headers.get(header), (url, header)
         assert nginx.get("/api/v2/summary.json").headers["Content-Encoding"] == "gzip"
+        # The export's own gzip, sent as it is (nginx's would have no length).
+        page = nginx.get("/", headers={"Accept-Encoding": "gzip"})
+        assert page.headers["Content-Encoding"] == "gzip"
+        assert page.headers["Vary"] == "Accept-Encoding"
+        assert int(page.headers["Content-Length"]) == (site.out / "index.html.gz").stat().st_size
+        plain = nginx.get("/", headers={"Accept-Encoding": "identity"})
+        assert "Content-Encoding" not in plain.headers
+        assert plain.content == (site.out / "index.html").read_bytes()
+        assert nginx.get("/index.html.gz").status_code == 404  # not by its own name
+        # The versioned static addresses are kept a year, the plain ones revalidated.
+        for url in re.findall(r'"(/static/[^"]+)"', plain.text):
+            assert nginx.get(url).headers["Cache-Control"] == LONG_CACHE, url
+            assert nginx.get(url.partition("?")[0]).headers["Cache-Control"] == "no-cache"
         # What the export has no file for, the app answers as it would.
         assert nginx.get("/history?page=3").status_code == 404
         assert nginx.get("/history?page=x").status_code == 400

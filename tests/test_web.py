@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,10 +19,13 @@ from statuspage.domain import ComponentStatus
 from statuspage.monitor import Monitor
 from statuspage.store import Store
 from statuspage.web import create_app
+from statuspage.web.assets import LONG_CACHE, StaticVersions
 from tests.conftest import FakeClock
 
 OK = ComponentStatus.OPERATIONAL
 DOWN = ComponentStatus.MAJOR_OUTAGE
+# The page's one script, at its versioned address (statuspage.web.assets).
+LOCALTIME_SCRIPT = r'<script src="/static/localtime\.js\?v=[0-9a-f]{12}" defer></script>'
 
 
 def make_config() -> Config:
@@ -70,7 +78,7 @@ def test_home_page_before_any_result_shows_no_data_not_operational(
     assert html.count('class="status s-operational"') == 1  # docs: no checks, set by staff
     assert "Acme &lt;Status&gt;" in html and "Docs &lt;b&gt;" in html
     # One script, from our own origin (times in the reader's zone); none inline.
-    assert html.count("<script") == 1 and '<script src="/static/localtime.js" defer>' in html
+    assert html.count("<script") == 1 and re.search(LOCALTIME_SCRIPT, html)
 
 
 def test_one_component_down_is_a_partial_outage_with_its_reason(
@@ -218,3 +226,62 @@ def test_readyz_names_checks_that_lost_their_data_but_stays_ready(
             "reason": "Prometheus: query returned no data",
         }
     ]
+
+
+# --- static files: one request per page on a repeat visit ------------------------------
+
+
+def static_links(html: str) -> dict[str, str]:
+    """Every /static address a page names: file name -> its `v`."""
+    return dict(re.findall(r'"/static/([\w./-]+)\?v=([0-9a-f]+)"', html))
+
+
+def test_static_addresses_carry_the_files_digest_and_are_kept_a_year(
+    setup: tuple[Flask, Monitor, FakeClock],
+) -> None:
+    app, _, _ = setup
+    client = app.test_client()
+    static = Path(app.static_folder or "")
+    pages = {path: client.get(path).get_data(as_text=True) for path in ("/", "/admin/login")}
+    assert set(static_links(pages["/"])) == {"style.css", "localtime.js"}
+    assert set(static_links(pages["/admin/login"])) == {"style.css", "admin.css"}
+    for html in pages.values():
+        assert "/static/" not in re.sub(r'"/static/[\w./-]+\?v=[0-9a-f]{12}"', "", html)
+        # The favicon is in the page: the browser asks for nothing else.
+        (icon,) = re.findall(r'<link rel="icon" href="data:image/svg\+xml;base64,([^"]+)"', html)
+        assert base64.b64decode(icon) == (static / "favicon.svg").read_bytes()
+        for name, version in static_links(html).items():
+            digest = hashlib.sha256((static / name).read_bytes()).hexdigest()
+            assert version == digest[:12]
+            current = client.get(f"/static/{name}?v={version}")
+            assert current.status_code == 200
+            assert current.get_data() == (static / name).read_bytes()
+            assert current.headers["Cache-Control"] == LONG_CACHE
+            assert "Expires" not in current.headers
+            revalidated = client.get(
+                f"/static/{name}?v={version}", headers={"If-None-Match": current.headers["ETag"]}
+            )
+            assert revalidated.status_code == 304
+            assert revalidated.headers["Cache-Control"] == LONG_CACHE
+            # Without the digest, or with an old one: revalidated each time, as before.
+            for other in (f"/static/{name}", f"/static/{name}?v=0123456789ab"):
+                assert client.get(other).headers["Cache-Control"] == "no-cache", other
+
+
+def test_a_changed_static_file_gets_a_new_address(tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    (static / "css").mkdir(parents=True)
+    sheet = static / "css" / "site.css"
+    sheet.write_text("body { color: black }\n")
+    (tmp_path / "secret.txt").write_text("not a static file\n")
+    versions = StaticVersions(static)
+    before = versions.version("css/site.css")
+    assert before == hashlib.sha256(sheet.read_bytes()).hexdigest()[:12]
+
+    sheet.write_text("body { color: navy }\n")
+    os.utime(sheet, ns=(1, 1))  # a new modification time, whatever the clock's grain
+
+    after = versions.version("css/site.css")
+    assert after is not None and after != before
+    assert versions.version("css/missing.css") is None
+    assert versions.version("../secret.txt") is None  # nothing outside the folder

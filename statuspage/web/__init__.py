@@ -14,6 +14,7 @@ from statuspage.web import (
     admin,
     api_components,
     api_v1,
+    assets,
     cache,
     filters,
     ops,
@@ -49,6 +50,7 @@ def create_app(config: Config, store: Store, clock: Clock = utc_now) -> Flask:
     app.extensions["statuspage"] = {"config": config, "store": store, "clock": clock}
     filters.register(app, config)
     security.install(app)
+    assets.install(app)  # versioned /static addresses, kept a year
     app.register_blueprint(public.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(metrics_bp)
